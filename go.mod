@@ -1,0 +1,3 @@
+module github.com/gowsk/gowsk
+
+go 1.26.0
