@@ -1,0 +1,282 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// summary is one (suite, server, conns, payload) over all rounds: medians
+// with min/max companions. For the idle suite server_cpu_us_per_req holds
+// server CPU µs per connection per second while idle; for churn
+// req_per_sec is connect-echo-close cycles per second and p50/p99 are of
+// the whole cycle (close_* of Close alone).
+type summary struct {
+	Suite         string  `json:"suite"`
+	Server        string  `json:"server"`
+	Conns         int     `json:"conns"`
+	Payload       int     `json:"payload"`
+	Rounds        int     `json:"rounds"`
+	Requests      uint64  `json:"requests"`
+	ReqPerSec     float64 `json:"req_per_sec"`
+	ReqPerSecMin  float64 `json:"req_per_sec_min"`
+	ReqPerSecMax  float64 `json:"req_per_sec_max"`
+	P50us         float64 `json:"p50_us"`
+	P99us         float64 `json:"p99_us"`
+	P99usMin      float64 `json:"p99_us_min"`
+	P99usMax      float64 `json:"p99_us_max"`
+	P999us        float64 `json:"p999_us"`
+	CPUPerReq     float64 `json:"server_cpu_us_per_req"`
+	CPUPerReqMin  float64 `json:"server_cpu_us_per_req_min"`
+	CPUPerReqMax  float64 `json:"server_cpu_us_per_req_max"`
+	RSSPeakKB     int64   `json:"server_rss_peak_kb"`
+	RSSSteadyKB   int64   `json:"server_rss_steady_kb"`
+	RSSPerConnKB  float64 `json:"rss_kb_per_conn"`
+	RSSPerConnMin float64 `json:"rss_kb_per_conn_min"`
+	RSSPerConnMax float64 `json:"rss_kb_per_conn_max"`
+	Errors        uint64  `json:"errors"`
+	FDLimited     bool    `json:"fd_limited"`
+	FDLeak        int     `json:"fd_leak,omitempty"`
+	CloseP50us    float64 `json:"close_p50_us,omitempty"`
+	CloseP99us    float64 `json:"close_p99_us,omitempty"`
+}
+
+type metadata struct {
+	GoVersion  string    `json:"go_version"`
+	Kernel     string    `json:"kernel"`
+	Commit     string    `json:"commit"`
+	NumCPU     int       `json:"num_cpu"`
+	ClockTicks float64   `json:"clk_tck"`
+	NoFile     uint64    `json:"rlimit_nofile"`
+	Args       []string  `json:"args"`
+	Time       time.Time `json:"time"`
+}
+
+type report struct {
+	Metadata metadata  `json:"metadata"`
+	Results  []summary `json:"results"`
+}
+
+func median(v []float64) (med, lo, hi float64) {
+	if len(v) == 0 {
+		return 0, 0, 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		med = s[n/2]
+	} else {
+		med = (s[n/2-1] + s[n/2]) / 2
+	}
+	return med, s[0], s[n-1]
+}
+
+func summarize(runs []runResult) []summary {
+	type key struct {
+		suite, server  string
+		conns, payload int
+	}
+	var order []key
+	groups := map[key][]runResult{}
+	for _, r := range runs {
+		k := key{r.Suite, r.Server, r.Conns, r.Payload}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a.suite != b.suite {
+			return false // keep suite order as run
+		}
+		if a.conns != b.conns {
+			return a.conns < b.conns
+		}
+		return a.payload < b.payload
+	})
+	var out []summary
+	for _, k := range order {
+		g := groups[k]
+		var rps, p50, p99, p999, cpu, rpc, c50, c99 []float64
+		s := summary{Suite: k.suite, Server: k.server, Conns: k.conns, Payload: k.payload, Rounds: len(g)}
+		var peak, steady []float64
+		for _, r := range g {
+			rps = append(rps, r.ReqPerSec)
+			p50 = append(p50, r.P50)
+			p99 = append(p99, r.P99)
+			p999 = append(p999, r.P999)
+			cpu = append(cpu, r.CPUPerReq)
+			rpc = append(rpc, r.RSSPerConnKB)
+			c50 = append(c50, r.CloseP50)
+			c99 = append(c99, r.CloseP99)
+			peak = append(peak, float64(r.RSSPeakKB))
+			steady = append(steady, float64(r.RSSSteadyKB))
+			s.Requests += r.Requests
+			s.Errors += r.Errors
+			s.FDLimited = s.FDLimited || r.FDLimited
+			if r.FDLeak > s.FDLeak {
+				s.FDLeak = r.FDLeak
+			}
+		}
+		s.ReqPerSec, s.ReqPerSecMin, s.ReqPerSecMax = median(rps)
+		s.P50us, _, _ = median(p50)
+		s.P99us, s.P99usMin, s.P99usMax = median(p99)
+		s.P999us, _, _ = median(p999)
+		s.CPUPerReq, s.CPUPerReqMin, s.CPUPerReqMax = median(cpu)
+		s.RSSPerConnKB, s.RSSPerConnMin, s.RSSPerConnMax = median(rpc)
+		s.CloseP50us, _, _ = median(c50)
+		s.CloseP99us, _, _ = median(c99)
+		pk, _, _ := median(peak)
+		st, _, _ := median(steady)
+		s.RSSPeakKB, s.RSSSteadyKB = int64(pk), int64(st)
+		out = append(out, s)
+	}
+	return out
+}
+
+func collectMetadata() metadata {
+	commit := "unknown"
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(out))
+	}
+	return metadata{
+		GoVersion: runtime.Version(), Kernel: kernelRelease(), Commit: commit,
+		NumCPU: runtime.NumCPU(), ClockTicks: clockTicks, NoFile: raiseNofile(),
+		Args: os.Args[1:], Time: time.Now().UTC(),
+	}
+}
+
+func writeJSON(path string, rep report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func ratio(v, base float64) string {
+	if base == 0 || math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", v/base)
+}
+
+// writeMarkdown prints one table per (suite, conns, payload) with
+// medians [min–max] and ratios to stdlib and to the best non-stdlib peer
+// (best = highest req/s for throughput, lowest CPU/req for CPU).
+func writeMarkdown(w io.Writer, md metadata, sums []summary) {
+	fmt.Fprintf(w, "go %s, kernel %s, commit %s, %d CPUs\n\n", md.GoVersion, md.Kernel, md.Commit, md.NumCPU)
+	type key struct {
+		suite          string
+		conns, payload int
+	}
+	var order []key
+	groups := map[key][]summary{}
+	for _, s := range sums {
+		k := key{s.Suite, s.Conns, s.Payload}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], s)
+	}
+	for _, k := range order {
+		g := groups[k]
+		var std *summary
+		bestRPS, bestCPU := 0.0, math.Inf(1)
+		for i := range g {
+			if g[i].Server == "stdlib" {
+				std = &g[i]
+				continue
+			}
+			bestRPS = math.Max(bestRPS, g[i].ReqPerSec)
+			if g[i].CPUPerReq > 0 {
+				bestCPU = math.Min(bestCPU, g[i].CPUPerReq)
+			}
+		}
+		if math.IsInf(bestCPU, 1) {
+			bestCPU = 0
+		}
+		stdRPS, stdCPU := 0.0, 0.0
+		if std != nil {
+			stdRPS, stdCPU = std.ReqPerSec, std.CPUPerReq
+		}
+		cpuLabel, rpsLabel := "srv CPU µs/req", "req/s"
+		switch k.suite {
+		case "idle":
+			cpuLabel, rpsLabel = "srv CPU µs/conn/s", "req/s"
+		case "churn":
+			rpsLabel = "conns/s"
+		}
+		if k.suite == "idle" {
+			writeIdleTable(w, k.conns, g)
+			continue
+		}
+		fmt.Fprintf(w, "### %s, conns=%d, payload=%d B, rounds=%d\n\n", k.suite, k.conns, k.payload, g[0].Rounds)
+		fmt.Fprintf(w, "| server | %s [min–max] | ×std | ×best peer | p50 µs | p99 µs [min–max] | p99.9 µs | %s [min–max] | ×std | ×best peer | RSS peak MB | RSS KB/conn | errors |\n", rpsLabel, cpuLabel)
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+		for _, s := range g {
+			errs := fmt.Sprint(s.Errors)
+			if s.FDLimited {
+				errs += " (fd limit)"
+			}
+			if s.FDLeak > 0 {
+				errs += fmt.Sprintf(" (fd leak %d)", s.FDLeak)
+			}
+			fmt.Fprintf(w, "| %s | %.0f [%.0f–%.0f] | %s | %s | %.0f | %.0f [%.0f–%.0f] | %.0f | %.2f [%.2f–%.2f] | %s | %s | %.1f | %.2f | %s |\n",
+				s.Server, s.ReqPerSec, s.ReqPerSecMin, s.ReqPerSecMax,
+				ratio(s.ReqPerSec, stdRPS), ratio(s.ReqPerSec, bestRPS),
+				s.P50us, s.P99us, s.P99usMin, s.P99usMax, s.P999us,
+				s.CPUPerReq, s.CPUPerReqMin, s.CPUPerReqMax,
+				ratio(s.CPUPerReq, stdCPU), ratio(s.CPUPerReq, bestCPU),
+				float64(s.RSSPeakKB)/1024, s.RSSPerConnKB, errs)
+		}
+		if k.suite == "churn" {
+			fmt.Fprintln(w)
+			for _, s := range g {
+				fmt.Fprintf(w, "- %s: close p50 %.1f µs, p99 %.1f µs, fd leak %d\n", s.Server, s.CloseP50us, s.CloseP99us, s.FDLeak)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// writeIdleTable reports idle connections: memory per connection and the
+// server CPU they cost while nothing is sent.
+func writeIdleTable(w io.Writer, conns int, g []summary) {
+	var std float64
+	best := math.Inf(1)
+	for _, s := range g {
+		if s.Server == "stdlib" {
+			std = s.RSSPerConnKB
+		} else if s.RSSPerConnKB > 0 {
+			best = math.Min(best, s.RSSPerConnKB)
+		}
+	}
+	if math.IsInf(best, 1) {
+		best = 0
+	}
+	fmt.Fprintf(w, "### idle, conns=%d, rounds=%d\n\n", conns, g[0].Rounds)
+	fmt.Fprintln(w, "| server | RSS KB/conn [min–max] | ×std | ×best peer | RSS steady MB | RSS peak MB | srv CPU µs/conn/s [min–max] | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, s := range g {
+		errs := fmt.Sprint(s.Errors)
+		if s.FDLimited {
+			errs += " (fd limit)"
+		}
+		fmt.Fprintf(w, "| %s | %.2f [%.2f–%.2f] | %s | %s | %.1f | %.1f | %.3f [%.3f–%.3f] | %s |\n",
+			s.Server, s.RSSPerConnKB, s.RSSPerConnMin, s.RSSPerConnMax,
+			ratio(s.RSSPerConnKB, std), ratio(s.RSSPerConnKB, best),
+			float64(s.RSSSteadyKB)/1024, float64(s.RSSPeakKB)/1024,
+			s.CPUPerReq, s.CPUPerReqMin, s.CPUPerReqMax, errs)
+	}
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,60 @@
+package dispatch_test
+
+import (
+	"fmt"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// The rundown around close, through the guard: a completion routine closes the socket
+// while its Send is still inside the guard. Close returns Pending at once; the provider's
+// close runs when the Send releases its reference; afterwards calls are refused.
+func Example_closeRundown() {
+	provider := &dispatch.ConnectionDispatch{
+		BasicDispatch: dispatch.BasicDispatch{
+			CloseSocket: func(s *dispatch.Socket, i *irp.IRP) irp.Status {
+				fmt.Println("provider: close")
+				i.Complete(irp.Success, 0)
+				return irp.Success
+			},
+		},
+		Send: func(s *dispatch.Socket, b *dispatch.Buf, _ dispatch.Flags, i *irp.IRP) irp.Status {
+			fmt.Println("provider: send", b.Length, "bytes")
+			i.Complete(irp.Success, uintptr(b.Length))
+			return irp.Success
+		},
+	}
+	s := dispatch.NewSocket(provider, nil)
+
+	closeIRP := irp.Allocate(s.StackSize())
+	closeIRP.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+		fmt.Println("close completed:", i.IoStatus.Status)
+		return irp.ContinueCompletion
+	}, nil, irp.InvokeAlways)
+
+	send := irp.Allocate(s.StackSize())
+	send.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+		fmt.Println("send completed:", i.IoStatus.Status)
+		fmt.Println("close from the routine:", s.Basic().CloseSocket(s, closeIRP))
+		return irp.ContinueCompletion
+	}, nil, irp.InvokeAlways)
+
+	b := dispatch.MakeBuf([]byte("hello"))
+	fmt.Println("send returned:", s.Connection().Send(s, &b, 0, send))
+
+	late := irp.Allocate(s.StackSize())
+	fmt.Println("send after close:", s.Connection().Send(s, &b, 0, late))
+
+	send.Free()
+	closeIRP.Free()
+	late.Free()
+	// Output:
+	// provider: send 5 bytes
+	// send completed: STATUS_SUCCESS
+	// close from the routine: STATUS_PENDING
+	// provider: close
+	// close completed: STATUS_SUCCESS
+	// send returned: STATUS_SUCCESS
+	// send after close: STATUS_INVALID_HANDLE
+}

@@ -1,0 +1,105 @@
+package dispatch
+
+import "github.com/gowsk/gowsk/irp"
+
+// The guard (reference §3.2, §9, invariant 21).
+//
+// Socket.Dispatch is never the provider's table: it is one of the static guard tables
+// below, shared by every socket of a category. Each guard member looks up the socket's
+// inner table and wraps the call in the socket's rundown:
+//
+//	acquire ─┬─ refused ─→ Enter+Complete(InvalidHandle); return InvalidHandle
+//	         └─ granted ─→ Enter(ProviderDevice); status := inner(...); Release; return status
+//
+// The acquire and the closing decision are one atomic step inside refcount.Rundown, so a
+// call either holds a reference taken before rundown began (and close waits for it) or is
+// refused: there is no window in which a call passes a "not closed" check and then
+// reaches a provider that has already been told to close.
+
+// ProviderDevice owns the stack location the guard enters when it hands an IRP to the
+// socket's inner table (the provider, or the top layer stacked on it).
+var ProviderDevice = &irp.Device{Name: "wsk"}
+
+// acquireHook decides whether a call on s may go on (proceed) and whether it then holds a
+// rundown reference to give back (held). The real guard is the single atomic
+// rundown.Acquire, so proceed == held. Tests swap in a broken check-then-acquire that
+// proceeds on a stale "not closing" check, to prove the race tests catch such a guard.
+var acquireHook = func(s *Socket) (proceed, held bool) {
+	ok := s.rundown.Acquire()
+	return ok, ok
+}
+
+// refuse completes i (when there is one) with st and returns st. The IRP is entered first
+// so that the caller's completion routine, set on the next location, runs.
+func refuse(i *irp.IRP, st irp.Status) irp.Status {
+	if i == nil {
+		return st
+	}
+	if e := i.Enter(ProviderDevice); e != irp.Success {
+		st = e
+	}
+	i.Complete(st, 0)
+	return st
+}
+
+// begin opens a guarded call that takes an IRP. ok is false when the call must not go on;
+// st is then the status to return (the IRP, if any, is already completed with it). When
+// ok is true the caller must call s.end(held).
+func (s *Socket) begin(i *irp.IRP) (st irp.Status, ok, held bool) {
+	if s == nil || i == nil {
+		return refuse(i, irp.InvalidParameter), false, false
+	}
+	if s.basic == nil {
+		return refuse(i, irp.InvalidHandle), false, false
+	}
+	proceed, held := acquireHook(s)
+	if !proceed {
+		return refuse(i, irp.InvalidHandle), false, false
+	}
+	if e := i.Enter(ProviderDevice); e != irp.Success {
+		s.end(held)
+		i.Complete(e, 0)
+		return e, false, false
+	}
+	return irp.Success, true, held
+}
+
+// beginNoIRP opens a guarded call without an IRP.
+func (s *Socket) beginNoIRP() (st irp.Status, ok, held bool) {
+	if s == nil {
+		return irp.InvalidParameter, false, false
+	}
+	if s.basic == nil {
+		return irp.InvalidHandle, false, false
+	}
+	proceed, held := acquireHook(s)
+	if !proceed {
+		return irp.InvalidHandle, false, false
+	}
+	return irp.Success, true, held
+}
+
+// end drops the reference taken by begin (if held). The last end after CloseSocket runs
+// the provider's close on this goroutine.
+func (s *Socket) end(held bool) {
+	if held {
+		s.rundown.Release()
+	}
+}
+
+// missing completes an entered IRP whose inner member is nil.
+func missing(i *irp.IRP) irp.Status {
+	if i != nil {
+		i.Complete(irp.NotSupported, 0)
+	}
+	return irp.NotSupported
+}
+
+// reserved is the guard (and layer) member for WskSendEx/WskReceiveEx: always
+// irp.NotSupported, the IRP completed.
+func reserved(s *Socket, i *irp.IRP) irp.Status {
+	if i == nil {
+		return irp.InvalidParameter
+	}
+	return refuse(i, irp.NotSupported)
+}

@@ -1,0 +1,79 @@
+package irp
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var benchDev = &Device{Name: "bench"}
+
+func mprRoutine(*Device, *IRP, any) Status { return MoreProcessingRequired }
+
+func cycle() {
+	i := Allocate(1)
+	i.SetCompletionRoutine(mprRoutine, nil, InvokeAlways)
+	i.Enter(benchDev)
+	i.Complete(Success, 1)
+	i.Free()
+}
+
+func TestCycleZeroAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage instrumentation / race-mode sync.Pool allocate")
+	}
+	cycle() // warm the pool
+	allocs := testing.AllocsPerRun(1000, cycle)
+	require.Zero(t, allocs, "allocate/set/enter/complete/free must not allocate")
+
+	cancelCycle := func() {
+		i := Allocate(1)
+		i.SetCompletionRoutine(mprRoutine, nil, InvokeAlways)
+		i.Enter(benchDev)
+		i.SetCancelRoutine(cancelToCompletion)
+		i.Cancel()
+		i.Free()
+	}
+	cancelCycle()
+	require.Zero(t, testing.AllocsPerRun(1000, cancelCycle), "set/swap of the cancel routine must not allocate")
+}
+
+func cancelToCompletion(i *IRP) { i.Complete(Cancelled, 0) }
+
+func TestPoolKeepsStackSize(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 8, 9, 17} {
+		i := Allocate(n)
+		require.Equal(t, n, i.StackCount())
+		require.Equal(t, n+1, i.CurrentLocation())
+		i.Free()
+	}
+	require.Equal(t, 0, Allocate(-3).StackCount())
+}
+
+func BenchmarkIRPCycle(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		cycle()
+	}
+}
+
+func BenchmarkIRPCycleParallel(b *testing.B) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			cycle()
+		}
+	})
+}
+
+func BenchmarkCancel(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		i := Allocate(1)
+		i.SetCompletionRoutine(mprRoutine, nil, InvokeAlways)
+		i.Enter(benchDev)
+		i.SetCancelRoutine(cancelToCompletion)
+		i.Cancel()
+		i.Free()
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package irp
+
+const raceEnabled = false

@@ -1,0 +1,73 @@
+package irp
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+)
+
+// verifierOn selects what a contract violation does: panic (Driver Verifier style,
+// the model of a bug check) or count-and-recover. Read with an atomic load on every
+// violation only, so flipping it costs the fast path nothing.
+var verifierOn atomic.Bool
+
+func init() {
+	if os.Getenv("GOWSK_VERIFIER") == "1" {
+		verifierOn.Store(true)
+	}
+}
+
+// SetVerifier switches verifier mode (also on when GOWSK_VERIFIER=1 at start-up) and
+// returns the previous setting. In verifier mode a contract violation panics with a
+// message naming the bug check; otherwise it is counted in ReadStats().Violations and
+// the safe action is taken. Safe for concurrent use.
+func SetVerifier(on bool) (old bool) { return verifierOn.Swap(on) }
+
+// Verifier reports whether verifier mode is on. Safe for concurrent use.
+func Verifier() bool { return verifierOn.Load() }
+
+// violation identifies one kind of contract violation.
+type violation int
+
+const (
+	vNoMoreStackLocations    violation = iota // 0x35
+	vMultipleComplete                         // 0x44
+	vCancelStateInCompleted                   // 0x48
+	vCompletePendingStatus                    // 0xC9 (verifier I/O check)
+	vFreePending                              // 0xC9
+	vReusePending                             // 0xC9
+	vReuseWithCancelRoutine                   // 0xC9
+	vUseAfterFree                             // 0xC9
+	vReturnWithoutCompletion                  // 0xC9
+	vSentWhileCompleting                      // 0xC9
+	numViolations
+)
+
+// violationInfo gives the bug-check code and the key used in Stats.Violations.
+var violationInfo = [numViolations]struct {
+	code uint32
+	name string
+}{
+	vNoMoreStackLocations:    {0x35, "NO_MORE_IRP_STACK_LOCATIONS"},
+	vMultipleComplete:        {0x44, "MULTIPLE_IRP_COMPLETE_REQUESTS"},
+	vCancelStateInCompleted:  {0x48, "CANCEL_STATE_IN_COMPLETED_IRP"},
+	vCompletePendingStatus:   {0xC9, "IRP_COMPLETED_WITH_STATUS_PENDING"},
+	vFreePending:             {0xC9, "IRP_FREED_WHILE_PENDING"},
+	vReusePending:            {0xC9, "IRP_REUSED_WHILE_PENDING"},
+	vReuseWithCancelRoutine:  {0xC9, "IRP_REUSED_WITH_CANCEL_ROUTINE"},
+	vUseAfterFree:            {0xC9, "IRP_USED_AFTER_FREE"},
+	vReturnWithoutCompletion: {0xC9, "IRP_NOT_COMPLETED_ON_SYNC_RETURN"},
+	vSentWhileCompleting:     {0xC9, "IRP_SENT_WHILE_COMPLETING"},
+}
+
+var violationCounts [numViolations]atomic.Uint64
+
+// report records a violation: it panics in verifier mode, and counts it otherwise.
+// The caller then takes the safe action.
+func report(v violation, detail string) {
+	violationCounts[v].Add(1)
+	if verifierOn.Load() {
+		info := violationInfo[v]
+		panic(fmt.Sprintf("irp: bug check 0x%X %s: %s", info.code, info.name, detail))
+	}
+}

@@ -1,0 +1,58 @@
+// Package refcount holds the lifetime guards of gowsk: rundown protection, which lets
+// many callers use a socket without a lock while its owner can still close it safely,
+// and a plain reference count with a finaliser.
+//
+// # The model
+//
+// An accessor (a WSK call on a socket) Acquires a reference before touching the object
+// and Releases it after. Close runs the object down: from the moment rundown begins,
+// every new Acquire fails (the call returns STATUS_INVALID_DEVICE_STATE / ErrRundown),
+// while callers that acquired earlier finish undisturbed. Once the last of them releases,
+// the rundown is complete and the object may be freed. This is exactly what Go's
+// internal/poll.fdMutex does for net.Conn.Close (closed bit, reference count, wait for
+// the last reference), and what EX_RUNDOWN_REF does for Windows drivers.
+//
+// # Windows names
+//
+//	ExInitializeRundownProtection          var r Rundown (zero value) / NewSharded
+//	ExAcquireRundownProtection             (*Rundown).Acquire, TryAcquire
+//	ExAcquireRundownProtectionEx(r, n)     (*Rundown).AcquireN, TryAcquireN
+//	ExReleaseRundownProtection             (*Rundown).Release
+//	ExReleaseRundownProtectionEx(r, n)     (*Rundown).ReleaseN
+//	ExWaitForRundownProtectionRelease      (*Rundown).Wait(ctx); WaitFunc(fn) never blocks
+//	ExRundownCompleted                     implicit: the drain marks it; query with Done
+//	ExReInitializeRundownProtection        (*Rundown).ReInit (only after Done)
+//	Ex...RundownProtectionCacheAware       the same methods on *Sharded
+//	ExAllocateCacheAwareRundownProtection  NewSharded
+//	ObReferenceObject / ObDereferenceObject (*Ref).Add / (*Ref).Release
+//
+// # Model decisions
+//
+// Many waiters. Windows stores a pointer to the single waiter's block inside the rundown
+// word, so a second concurrent ExWaitForRundownProtectionRelease is undefined. gowsk lets
+// any number of Wait and WaitFunc callers share one drain event (a lazily created channel
+// and a callback list beside the word), because several goroutines closing one socket
+// at once is ordinary in Go. All of them return, or run, once the count drains.
+//
+// WaitFunc. Close is often called from a completion routine that itself holds a
+// reference; blocking there would deadlock. WaitFunc begins rundown and runs its callback
+// on whichever goroutine drops the last reference (at once if none is held).
+//
+// Cancellable wait. Wait takes a context; giving up the wait does not undo the rundown.
+//
+// Overflow is ErrOverflow, never a wrapped counter or a panic (MaxRefs).
+//
+// Misuse. A Release without an Acquire is clamped and counted (UnbalancedReleases); in
+// verifier mode (GOWSK_VERIFIER=1 at start-up, or SetVerifier) it panics with
+// "refcount: inconsistent rundown state: release without acquire", as Driver Verifier
+// would bug-check.
+//
+// # Layout
+//
+// Rundown is one atomic word: bit 0 = rundown active, references in units of 2 (the
+// EX_RUNDOWN_REF encoding). Acquire is one atomic add; a refused acquirer undoes its add
+// and, if its undo is what empties an active word, completes the rundown itself. Sharded
+// spreads the count over padded per-P-ish counters with one shared active flag; it costs
+// memory and a summing slow path during rundown, and wins when many goroutines acquire
+// the same guard in parallel.
+package refcount

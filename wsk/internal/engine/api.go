@@ -1,0 +1,69 @@
+package engine
+
+import "errors"
+
+// Errors returned by the engine. They are sentinel values so callers can use
+// errors.Is; the provider maps them to NTSTATUS values (ErrClosed →
+// STATUS_INVALID_DEVICE_STATE / STATUS_CANCELLED, ErrQueueFull →
+// STATUS_INSUFFICIENT_RESOURCES).
+var (
+	// ErrClosed is returned by Register after Close has started.
+	ErrClosed = errors.New("engine: closed")
+	// ErrNotRegistered is returned by Unregister on an FD that is no
+	// longer registered (second Unregister, or the engine already closed
+	// and dropped it).
+	ErrNotRegistered = errors.New("engine: fd not registered")
+	// ErrBadFD is returned by Register for a negative descriptor or a nil
+	// handler.
+	ErrBadFD = errors.New("engine: bad descriptor or nil handler")
+	// ErrUnsupported is returned by New on operating systems without a
+	// reactor implementation yet.
+	ErrUnsupported = errors.New("engine: unsupported OS")
+)
+
+// DefaultMaxPosted is the per-loop bound on queued Post functions when
+// Config.MaxPosted is zero.
+const DefaultMaxPosted = 65536
+
+// Config configures New. The zero value is valid.
+type Config struct {
+	// Loops is the number of loop goroutines (each with its own epoll
+	// instance). 0 means 1.
+	Loops int
+	// MaxPosted bounds each loop's Post queue; a Post onto a full queue
+	// returns false instead of blocking. 0 means DefaultMaxPosted.
+	MaxPosted int
+	// OnPanic, if non-nil, receives the value of every panic recovered
+	// from user code (handlers, posted functions, timer functions). It
+	// runs on the loop goroutine; a panic inside OnPanic itself is
+	// swallowed (and still counted once).
+	OnPanic func(v any)
+}
+
+// Handler receives readiness notifications for a registered descriptor.
+// Both methods run on the owning loop goroutine, never concurrently with
+// each other or with any other code of that loop; they must not block
+// (they run at the engine's equivalent of DISPATCH_LEVEL).
+//
+// Notifications are edge-triggered: after Readable the handler must read
+// until EAGAIN (or remember that it did not), because no further
+// Readable arrives until new data does. The same holds for Writable.
+type Handler interface {
+	// Readable reports EPOLLIN, EPOLLRDHUP, EPOLLHUP or EPOLLERR.
+	Readable()
+	// Writable reports EPOLLOUT, EPOLLERR or EPOLLHUP.
+	Writable()
+}
+
+// Stats is a snapshot of engine counters, summed over all loops. Each
+// field is read atomically on its own; the snapshot as a whole is not
+// a consistent cut.
+type Stats struct {
+	Registered  int64  // descriptors currently registered
+	Events      uint64 // handler calls dispatched (Readable + Writable)
+	StaleEvents uint64 // epoll events dropped because the fd/seq tag did not match
+	Posts       uint64 // posted functions run
+	TimersFired uint64 // timer functions run
+	Panics      uint64 // panics recovered from user code
+	Wakeups     uint64 // eventfd wakeups consumed by loops
+}

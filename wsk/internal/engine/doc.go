@@ -1,0 +1,56 @@
+// Package engine is the reactor under the WSK provider: a few loop
+// goroutines own every socket descriptor, readiness drives the syscalls,
+// and completions run on the loop. An idle connection costs a registration
+// record (an FD, a table slot), never a goroutine or a buffer.
+//
+// # The model
+//
+// Each Loop is one goroutine around one epoll instance. Descriptors are
+// registered once, edge-triggered, for IN|OUT|RDHUP. When the kernel
+// reports readiness the loop calls the descriptor's Handler (Readable or
+// Writable); the handler performs the non-blocking syscalls until EAGAIN
+// and completes whatever IRPs they satisfy, right there on the loop. No
+// goroutine waits per connection or per pending IRP: a pending receive is
+// a record in the socket that the next Readable finishes.
+//
+// Code that runs on a loop (handlers, posted functions, timer functions)
+// is the engine's DISPATCH_LEVEL: it must not block, because while it runs
+// no other descriptor of that loop is served. Work that must block belongs
+// on a goroutine of its own (the APC / worker-thread model). Every such
+// callback runs under recover: a panic is counted in Stats.Panics, handed
+// to Config.OnPanic, and the loop carries on.
+//
+// Other goroutines reach a loop through Post (a bounded FIFO queue: a full
+// queue returns false, the caller maps it to
+// STATUS_INSUFFICIENT_RESOURCES) and AfterFunc (a timer heap inside the
+// loop; it bounds epoll_wait's timeout, so deadlines and linger need no
+// goroutine or runtime timer per socket). An eventfd wakes a sleeping loop;
+// concurrent wakeups collapse into one write.
+//
+// # Descriptor reuse
+//
+// A descriptor number is reused by the kernel as soon as it is closed,
+// while an event for the old descriptor may still sit in the loop's
+// current epoll_wait batch (golang/go#59545). Every registration therefore
+// gets a sequence number (fdseq) stored with the fd in the epoll user data;
+// an event whose tag does not match the current registration is dropped
+// and counted in Stats.StaleEvents. Unregister marks the FD before it
+// returns, so no new handler call starts afterwards; UnregisterFunc runs a
+// function on the loop after deregistration, the safe place to close(2).
+//
+// # Names
+//
+//	Windows / WSK                      gowsk engine
+//	I/O completion port, worker thread Loop (epoll + one goroutine)
+//	DISPATCH_LEVEL routine             Handler method, posted func, timer func
+//	KeInsertQueueDpc                   (*Loop).Post
+//	KeSetTimer + KDPC                  (*Loop).AfterFunc, (*Timer).Stop
+//	CreateIoCompletionPort (assoc.)    (*Engine).Register
+//	handle close / rundown             (*FD).Unregister, (*FD).UnregisterFunc
+//
+// # Platforms
+//
+// Only Linux has a reactor so far. On every other OS the package compiles
+// but New returns ErrUnsupported ("engine: unsupported OS"); the provider
+// falls back to its portable engine on Go's runtime poller.
+package engine

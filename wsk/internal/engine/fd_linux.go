@@ -1,0 +1,126 @@
+//go:build linux
+
+package engine
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// FD is one registration of a descriptor with a loop. The descriptor
+// stays owned by the caller: the engine never closes it.
+type FD struct {
+	loop         *Loop
+	fd           int
+	seq          uint32 // tag in the epoll data; events with another tag are stale
+	h            Handler
+	unregistered atomic.Bool // set once, before Unregister returns; checked before every handler call
+}
+
+// Sysfd returns the registered descriptor number.
+func (f *FD) Sysfd() int { return f.fd }
+
+// Loop returns the loop that calls this descriptor's handler.
+func (f *FD) Loop() *Loop { return f.loop }
+
+func (l *Loop) register(fd int, h Handler) (*FD, error) {
+	f := &FD{loop: l, fd: fd, seq: l.e.nextSeq(), h: h}
+	ev := unix.EpollEvent{
+		Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
+		Fd:     int32(fd),
+		Pad:    int32(f.seq),
+	}
+	l.fdmu.Lock()
+	defer l.fdmu.Unlock()
+	if l.fdclosed {
+		return nil, ErrClosed
+	}
+	// The table entry goes in before EPOLL_CTL_ADD so the first event
+	// finds it.
+	for fd >= len(l.fds) {
+		l.fds = append(l.fds, nil)
+	}
+	old := l.fds[fd]
+	l.fds[fd] = f
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		// EEXIST: the number is still registered here (a double
+		// Register); keep the old entry.
+		l.fds[fd] = old
+		return nil, err
+	}
+	if old != nil {
+		// The owner closed the old descriptor without unregistering it;
+		// the kernel dropped it from the set (ADD just succeeded), so the
+		// old registration is dead. Retire it so its handler is never
+		// called with the new descriptor's events.
+		old.unregistered.Store(true)
+		l.st.registered.Add(-1)
+	}
+	l.st.registered.Add(1)
+	return f, nil
+}
+
+// Unregister removes the descriptor from epoll (EPOLL_CTL_DEL) without
+// closing it.
+//
+// Guarantee: once Unregister returns, no NEW Readable or Writable call
+// for this FD starts. If Unregister is called from the loop goroutine
+// (typically from inside this FD's own handler), nothing of this FD is
+// running afterwards except the caller itself. If it is called from
+// another goroutine while a handler for this FD is running, Unregister
+// does not wait for that handler: it may still be running when
+// Unregister returns. To close the descriptor safely from another
+// goroutine use UnregisterFunc, whose fn runs on the loop, so no
+// handler of this FD can be running then.
+//
+// A second Unregister, or one after Engine.Close has dropped the
+// registration, returns ErrNotRegistered.
+func (f *FD) Unregister() error {
+	l := f.loop
+	l.fdmu.Lock()
+	defer l.fdmu.Unlock()
+	if f.unregistered.Load() {
+		return ErrNotRegistered
+	}
+	f.unregistered.Store(true)
+	if f.fd < len(l.fds) && l.fds[f.fd] == f {
+		l.fds[f.fd] = nil
+	}
+	l.st.registered.Add(-1)
+	// fdmu makes this DEL and a concurrent Register of the same number on
+	// this loop ordered. ENOENT/EBADF mean the owner closed the fd
+	// early; the kernel already dropped it from the set, which is the
+	// state we want.
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, f.fd, nil); err != nil &&
+		err != unix.ENOENT && err != unix.EBADF {
+		return err
+	}
+	return nil
+}
+
+// UnregisterFunc unregisters like Unregister and then runs fn on the
+// loop goroutine, after any handler call for this FD in progress has
+// returned. fn typically closes the descriptor: the number cannot be
+// reused while a handler still uses it. fn is never refused (it does not
+// count against MaxPosted); if the loop has already stopped, fn runs
+// synchronously in the caller, which is safe because a stopped loop calls
+// no handler. fn may be nil. The error is Unregister's; fn runs even when
+// the FD was already unregistered.
+func (f *FD) UnregisterFunc(fn func()) error {
+	err := f.Unregister()
+	if fn == nil {
+		return err
+	}
+	l := f.loop
+	l.qmu.Lock()
+	if l.qclosed {
+		l.qmu.Unlock()
+		fn()
+		return err
+	}
+	l.unregs = append(l.unregs, fn)
+	l.qmu.Unlock()
+	l.wake()
+	return err
+}

@@ -1,0 +1,373 @@
+//go:build linux
+
+package engine
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxEvents is the size of the reused epoll_wait batch.
+const maxEvents = 256
+
+// Loop is one reactor: a goroutine, an epoll instance, an eventfd used to
+// wake it, a bounded post queue and a timer heap. Post and AfterFunc are
+// safe from any goroutine; everything they schedule runs on the loop
+// goroutine.
+type Loop struct {
+	e     *Engine
+	index int
+	epfd  int
+	evfd  int
+	goid  atomic.Uint64 // id of the loop goroutine, for Close-from-loop detection
+	stop  atomic.Bool   // set by Engine.Close; the loop exits at its next turn
+
+	// sleeping is true from just before the loop re-checks its queue,
+	// timers and stop flag until epoll_wait returns. Wakers publish their
+	// work first, then read sleeping; the loop stores sleeping first, then
+	// reads the work (both sequentially consistent), so at least one side
+	// sees the other: either the loop finds the work and does not block,
+	// or the waker sees sleeping and writes the eventfd. While the loop is
+	// awake (running callbacks) no syscall is spent on wakeups.
+	sleeping atomic.Bool
+	// wakePending collapses concurrent wakeups into one eventfd write:
+	// a waker writes only if it flips false→true; the loop resets it to
+	// false after consuming the eventfd, so a later waker writes again.
+	wakePending atomic.Bool
+	// wakeMu keeps shutdown from closing the eventfd while a waker is
+	// between its checks and its write: the number could otherwise be
+	// reused and the write land in someone else's descriptor. Only the
+	// slow path (loop asleep) takes it.
+	wakeMu     sync.RWMutex
+	evfdClosed bool
+
+	// Post queue: a ring bounded by len(ring), guarded by qmu.
+	qmu     sync.Mutex
+	ring    []func()
+	qhead   int
+	qlen    int
+	unregs  []func() // UnregisterFunc callbacks; bounded by registered fds, never refused
+	qclosed bool     // loop has exited: Post fails, UnregisterFunc runs inline
+	batch   []func() // loop-owned copy of the drained queue, reused
+
+	// Descriptor table indexed by fd, guarded by fdmu. Events look up the
+	// current registration and compare its seq with the event's tag.
+	fdmu     sync.Mutex
+	fds      []*FD
+	fdclosed bool
+
+	// Timers, guarded by tmu.
+	tmu     sync.Mutex
+	timers  timerHeap
+	tclosed bool
+
+	events []unix.EpollEvent // reused epoll_wait buffer (loop-owned)
+
+	st loopStats
+}
+
+type loopStats struct {
+	registered atomic.Int64
+	events     atomic.Uint64
+	stale      atomic.Uint64
+	posts      atomic.Uint64
+	timers     atomic.Uint64
+	panics     atomic.Uint64
+	wakeups    atomic.Uint64
+}
+
+func newLoop(e *Engine, index, maxPosted int) (*Loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	// The eventfd carries tag seq 0, which no registration ever gets.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd), Pad: 0}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, err
+	}
+	return &Loop{
+		e:      e,
+		index:  index,
+		epfd:   epfd,
+		evfd:   evfd,
+		ring:   make([]func(), maxPosted),
+		events: make([]unix.EpollEvent, maxEvents),
+	}, nil
+}
+
+func (l *Loop) closeFDs() {
+	unix.Close(l.evfd)
+	unix.Close(l.epfd)
+}
+
+// Index is the loop's position in Engine.Loops (also its pprof label).
+func (l *Loop) Index() int { return l.index }
+
+// Post queues fn to run on the loop goroutine, in FIFO order with other
+// posts to the same loop. It never blocks: it returns false if the queue
+// already holds MaxPosted functions or the loop has stopped. Posts
+// accepted before Close still run before the loop exits.
+func (l *Loop) Post(fn func()) bool {
+	if fn == nil {
+		return false
+	}
+	l.qmu.Lock()
+	if l.qclosed || l.qlen == len(l.ring) {
+		l.qmu.Unlock()
+		return false
+	}
+	l.ring[(l.qhead+l.qlen)%len(l.ring)] = fn
+	l.qlen++
+	l.qmu.Unlock()
+	l.wake()
+	return true
+}
+
+// wake makes a loop blocked (or about to block) in epoll_wait return.
+// Callers publish their work before calling it; see sleeping.
+func (l *Loop) wake() {
+	if l.sleeping.Load() && l.wakePending.CompareAndSwap(false, true) {
+		l.wakeMu.RLock()
+		if !l.evfdClosed {
+			var one = [8]byte{1}
+			// EAGAIN means the counter is saturated, which already
+			// wakes the loop.
+			_, _ = unix.Write(l.evfd, one[:])
+		}
+		l.wakeMu.RUnlock()
+	}
+}
+
+// onLoop reports whether the caller is this loop's goroutine.
+func (l *Loop) onLoop() bool {
+	id := l.goid.Load()
+	return id != 0 && id == curGoid()
+}
+
+func (l *Loop) run() {
+	l.goid.Store(curGoid())
+	for !l.stop.Load() {
+		n, err := unix.EpollWait(l.epfd, l.events, l.prepareSleep())
+		l.sleeping.Store(false)
+		if err != nil && err != unix.EINTR {
+			// epoll_wait fails only on a broken epfd or buffer; both are
+			// bugs in this package.
+			panic("engine: epoll_wait: " + err.Error())
+		}
+		for i := 0; i < n; i++ {
+			l.dispatch(&l.events[i])
+		}
+		l.runPosted()
+		l.runTimers()
+	}
+	l.shutdown()
+}
+
+// prepareSleep announces that the loop is about to block, then looks for
+// work published before the announcement (see sleeping) and returns the
+// epoll_wait timeout: 0 if there is work, else timeoutMs.
+func (l *Loop) prepareSleep() int {
+	l.sleeping.Store(true)
+	if l.stop.Load() {
+		return 0
+	}
+	l.qmu.Lock()
+	pending := l.qlen > 0 || len(l.unregs) > 0
+	l.qmu.Unlock()
+	if pending {
+		return 0
+	}
+	return l.timeoutMs()
+}
+
+// timeoutMs returns the epoll_wait timeout: until the earliest timer, or
+// forever (-1).
+func (l *Loop) timeoutMs() int {
+	l.tmu.Lock()
+	defer l.tmu.Unlock()
+	if len(l.timers) == 0 {
+		return -1
+	}
+	d := time.Until(l.timers[0].when)
+	if d <= 0 {
+		return 0
+	}
+	// Round up so the loop does not wake a hair early and spin.
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > 1<<30 {
+		ms = 1 << 30
+	}
+	return int(ms)
+}
+
+// dispatch delivers one epoll event. The event's data is the tag
+// (fd, seq) written at registration; an event whose seq does not match the
+// descriptor's current registration belongs to a previous owner of the fd
+// number (golang/go#59545) and is dropped.
+func (l *Loop) dispatch(ev *unix.EpollEvent) {
+	fd, seq := int(ev.Fd), uint32(ev.Pad)
+	if seq == 0 && fd == l.evfd {
+		var buf [8]byte
+		_, _ = unix.Read(l.evfd, buf[:])
+		l.wakePending.Store(false)
+		l.st.wakeups.Add(1)
+		return
+	}
+	l.fdmu.Lock()
+	var f *FD
+	if fd >= 0 && fd < len(l.fds) {
+		f = l.fds[fd]
+	}
+	l.fdmu.Unlock()
+	if f == nil || f.seq != seq {
+		l.st.stale.Add(1)
+		return
+	}
+	const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+	const writable = unix.EPOLLOUT | unix.EPOLLERR | unix.EPOLLHUP
+	// The unregistered check precedes each call: Unregister sets it before
+	// returning, so no call starts after Unregister returns, even one from
+	// this same event (Readable may unregister; Writable must then not run).
+	if ev.Events&readable != 0 && !f.unregistered.Load() {
+		l.st.events.Add(1)
+		l.callHandler(f.h, true)
+	}
+	if ev.Events&writable != 0 && !f.unregistered.Load() {
+		l.st.events.Add(1)
+		l.callHandler(f.h, false)
+	}
+}
+
+func (l *Loop) callHandler(h Handler, readable bool) {
+	defer l.recoverUser()
+	if readable {
+		h.Readable()
+	} else {
+		h.Writable()
+	}
+}
+
+func (l *Loop) call(fn func()) {
+	defer l.recoverUser()
+	fn()
+}
+
+// recoverUser keeps a panicking callback from killing the loop: the panic
+// is counted and handed to Config.OnPanic.
+func (l *Loop) recoverUser() {
+	if v := recover(); v != nil {
+		l.st.panics.Add(1)
+		if l.e.onPanic != nil {
+			func() {
+				defer func() { _ = recover() }()
+				l.e.onPanic(v)
+			}()
+		}
+	}
+}
+
+// runPosted drains the queue once. Functions posted while the batch runs
+// wait for the next turn, so a function that re-posts itself cannot
+// starve I/O.
+func (l *Loop) runPosted() {
+	l.qmu.Lock()
+	if l.qlen == 0 && len(l.unregs) == 0 {
+		l.qmu.Unlock()
+		return
+	}
+	// UnregisterFunc callbacks first: they run after their deregistration,
+	// and running them early releases descriptors sooner.
+	b := append(l.batch[:0], l.unregs...)
+	clear(l.unregs)
+	l.unregs = l.unregs[:0]
+	nUnreg := len(b)
+	for l.qlen > 0 {
+		i := l.qhead
+		b = append(b, l.ring[i])
+		l.ring[i] = nil
+		l.qhead = (i + 1) % len(l.ring)
+		l.qlen--
+	}
+	l.qhead = 0
+	l.qmu.Unlock()
+	for i, fn := range b {
+		if i >= nUnreg {
+			l.st.posts.Add(1)
+		}
+		l.call(fn)
+		b[i] = nil
+	}
+	l.batch = b[:0]
+}
+
+// shutdown runs on the loop goroutine after stop: it deregisters every
+// descriptor left (without closing it), runs posted functions still queued,
+// drops timers and closes the epoll and event fds.
+func (l *Loop) shutdown() {
+	l.fdmu.Lock()
+	l.fdclosed = true
+	for i, f := range l.fds {
+		if f != nil {
+			f.unregistered.Store(true)
+			_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, i, nil)
+			l.fds[i] = nil
+			l.st.registered.Add(-1)
+		}
+	}
+	l.fdmu.Unlock()
+
+	l.tmu.Lock()
+	l.tclosed = true
+	for _, t := range l.timers {
+		t.index = -1
+	}
+	clear(l.timers)
+	l.timers = l.timers[:0]
+	l.tmu.Unlock()
+
+	// Close the queue first so Post fails from now on and UnregisterFunc
+	// runs inline (safe: no handler can run any more), then run what was
+	// accepted before, exactly once. A drained function that posts again
+	// gets false, so this cannot loop.
+	l.qmu.Lock()
+	l.qclosed = true
+	l.qmu.Unlock()
+	l.runPosted()
+	l.wakeMu.Lock()
+	l.evfdClosed = true
+	l.closeFDs()
+	l.wakeMu.Unlock()
+}
+
+// curGoid returns the current goroutine's id, parsed from the stack header
+// "goroutine N [". Only used on slow paths (Close).
+func curGoid() uint64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	b := buf[:n]
+	const prefix = "goroutine "
+	if len(b) < len(prefix) {
+		return 0
+	}
+	b = b[len(prefix):]
+	var id uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
