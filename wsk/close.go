@@ -1,0 +1,77 @@
+//go:build linux
+
+package wsk
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// closeSocket is WskCloseSocket as the provider sees it: the table member the guard calls
+// once the socket is drained of calls. Its IRP is already entered and marked pending by
+// the guard, which returns irp.Pending to the application whatever this returns.
+func closeSocket(ws *dispatch.Socket, i *irp.IRP) irp.Status {
+	s := sockOf(ws)
+	if s == nil {
+		return failIRP(i, irp.InvalidHandle)
+	}
+	s.closeProtocol(i)
+	return irp.Pending
+}
+
+// closeProtocol is the close protocol of reference §3.1, in order. It never blocks: each
+// wait is a refcount WaitFunc whose continuation runs on whichever goroutine drops the
+// last reference, so close may be called from the socket's own completion routine or
+// callback (the guard already made that call return first). i is the close IRP, or nil
+// when the provider destroys a socket it never handed out (a failed WskSocketConnect).
+func (s *socket) closeProtocol(i *irp.IRP) {
+	// 1. Begin the rundown, 2. refuse new calls, 3. wait for the calls in flight: done by
+	//    dispatch's guard before it called us (no call of this socket is running now, and
+	//    every later one fails with STATUS_INVALID_HANDLE without reaching us).
+	//
+	// 4. Start no new callbacks and wait for the running ones to return.
+	s.callbacks.WaitFunc(func() {
+		// 5. Cancel every pending IRP and complete it with STATUS_CANCELLED,
+		//    Information 0 (requests that already finished keep their status).
+		var out []*op
+		s.mu.Lock()
+		s.state |= stClosing
+		for len(s.recvQ) > 0 {
+			s.finishLocked(s.recvQ[0], irp.Cancelled, 0, &out)
+		}
+		for len(s.sendQ) > 0 {
+			s.finishLocked(s.sendQ[0], irp.Cancelled, 0, &out)
+		}
+		if s.connectOp != nil {
+			s.finishLocked(s.connectOp, irp.Cancelled, 0, &out)
+		}
+		s.mu.Unlock()
+		s.complete(out)
+		// ...and wait until every IRP admitted earlier has completed (completions in
+		// progress on the loop or in a cancel routine included).
+		s.inflight.WaitFunc(func() {
+			// 6. Reset the connection unless it is disconnected in both directions.
+			s.mu.Lock()
+			st := s.state
+			s.mu.Unlock()
+			if st.has(stConnected) && !st.has(stAborted) && !st.has(stLocalGraceful|stRemoteGraceful) {
+				setLingerZero(s.fd)
+				s.reg.ctr.resetsSent.Add(1)
+			}
+			// 7. Leave the engine and close the descriptor, on the loop once no handler of
+			//    this descriptor is running (the number cannot be reused under one).
+			_ = s.efd.UnregisterFunc(func() {
+				_ = unix.Close(s.fd)
+				// 8. Complete the close IRP last: the single "everything for this socket
+				//    is finished" signal.
+				s.reg.socketClosed()
+				if i != nil {
+					i.Complete(irp.Success, 0)
+				}
+				s.reg.rd.Release()
+			})
+		})
+	})
+}

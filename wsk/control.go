@@ -1,0 +1,189 @@
+//go:build linux
+
+package wsk
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// controlSocket is WskControlSocket for every category. The IRP is optional for options
+// and required for the backlog IOCTLs (STATUS_INVALID_PARAMETER without one). Option
+// values are 4-byte little-endian integers, the backlog IOCTLs return an 8-byte SIZE_T;
+// a short output buffer gives STATUS_BUFFER_OVERFLOW with *outReturned set to the size
+// needed. Unknown options and IOCTLs are STATUS_NOT_SUPPORTED.
+func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, level uint32,
+	in, out []byte, outReturned *int, i *irp.IRP) irp.Status {
+	s := sockOf(ws)
+	if s == nil {
+		return ctlDone(i, irp.InvalidHandle, 0, nil)
+	}
+	switch reqType {
+	case dispatch.SetOption, dispatch.GetOption:
+		if reqType == dispatch.SetOption && level == dispatch.SOLSocket && code == dispatch.SOWskEventCallback {
+			return s.eventCallbackControl(in, i)
+		}
+		return s.option(reqType == dispatch.SetOption, code, level, in, out, outReturned, i)
+	case dispatch.Ioctl:
+		return s.ioctl(code, out, outReturned, i)
+	}
+	return ctlDone(i, irp.InvalidParameter, 0, nil)
+}
+
+// ctlDone finishes a control request: *outReturned gets n (on success, and the size
+// needed on BUFFER_OVERFLOW), the IRP (if any) completes with st and n.
+func ctlDone(i *irp.IRP, st irp.Status, n int, outReturned *int) irp.Status {
+	if outReturned != nil && (st == irp.Success || st == irp.BufferOverflow) {
+		*outReturned = n
+	}
+	if i != nil {
+		if st != irp.Success {
+			n = 0
+		}
+		i.Complete(st, uintptr(n))
+	}
+	return st
+}
+
+// osOption maps a Winsock (level, name) to Linux's; ok is false when not supported.
+func osOption(level, code uint32) (lvl, name int, settable, ok bool) {
+	switch {
+	case level == dispatch.SOLSocket && code == SOKeepAlive:
+		return unix.SOL_SOCKET, unix.SO_KEEPALIVE, true, true
+	case level == dispatch.SOLSocket && code == SOSndBuf:
+		return unix.SOL_SOCKET, unix.SO_SNDBUF, true, true
+	case level == dispatch.SOLSocket && code == SORcvBuf:
+		return unix.SOL_SOCKET, unix.SO_RCVBUF, true, true
+	case level == dispatch.SOLSocket && code == SOError:
+		return unix.SOL_SOCKET, unix.SO_ERROR, false, true
+	case level == IPProtoTCP && code == TCPNoDelay:
+		return unix.IPPROTO_TCP, unix.TCP_NODELAY, true, true
+	}
+	return 0, 0, false, false
+}
+
+// option gets or sets one integer option on the descriptor.
+func (s *socket) option(set bool, code, level uint32, in, out []byte, outReturned *int, i *irp.IRP) irp.Status {
+	lvl, name, settable, ok := osOption(level, code)
+	if !ok || (set && !settable) {
+		return ctlDone(i, irp.NotSupported, 0, nil)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.has(stDead) {
+		return ctlDone(i, irp.FileForcedClosed, 0, nil)
+	}
+	if set {
+		if len(in) < 4 {
+			return ctlDone(i, irp.InvalidParameter, 0, nil)
+		}
+		v := int(int32(binary.LittleEndian.Uint32(in)))
+		if err := unix.SetsockoptInt(s.fd, lvl, name, v); err != nil {
+			return ctlDone(i, irp.FromError(err), 0, nil)
+		}
+		return ctlDone(i, irp.Success, 0, outReturned)
+	}
+	if len(out) < 4 {
+		return ctlDone(i, irp.BufferOverflow, 4, outReturned)
+	}
+	v, err := unix.GetsockoptInt(s.fd, lvl, name)
+	if err != nil {
+		return ctlDone(i, irp.FromError(err), 0, nil)
+	}
+	if name == unix.SO_SNDBUF || name == unix.SO_RCVBUF {
+		v /= 2 // Linux reports twice the value set (its bookkeeping overhead); Winsock does not
+	}
+	binary.LittleEndian.PutUint32(out, uint32(int32(v)))
+	return ctlDone(i, irp.Success, 4, outReturned)
+}
+
+// ioctl serves SIO_WSK_QUERY_RECEIVE_BACKLOG (bytes waiting to be received) and
+// SIO_WSK_QUERY_IDEAL_SEND_BACKLOG (the send buffer size, the provider's ideal backlog).
+// Both need a connected socket and an IRP.
+func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) irp.Status {
+	if code != dispatch.SIOWskQueryReceiveBacklog && code != dispatch.SIOWskQueryIdealSendBacklog {
+		return ctlDone(i, irp.NotSupported, 0, nil)
+	}
+	if i == nil {
+		return irp.InvalidParameter
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.checkLocked(stConnected); st != irp.Success {
+		return ctlDone(i, st, 0, nil)
+	}
+	if len(out) < 8 {
+		return ctlDone(i, irp.BufferOverflow, 8, outReturned)
+	}
+	var v int
+	var err error
+	if code == dispatch.SIOWskQueryReceiveBacklog {
+		v, err = unix.IoctlGetInt(s.fd, unix.SIOCINQ)
+	} else {
+		v, err = unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+		v /= 2
+	}
+	if err != nil {
+		return ctlDone(i, irp.FromError(err), 0, nil)
+	}
+	binary.LittleEndian.PutUint64(out, uint64(v))
+	return ctlDone(i, irp.Success, 8, outReturned)
+}
+
+// eventsOf is the set of events a category may enable (§2.7).
+func eventsOf(cat dispatch.SocketFlags) dispatch.EventMask {
+	switch cat {
+	case dispatch.ConnectionSocket:
+		return dispatch.EventReceive | dispatch.EventDisconnect | dispatch.EventSendBacklog
+	case dispatch.ListenSocket:
+		return dispatch.EventAccept | dispatch.EventReceive | dispatch.EventDisconnect | dispatch.EventSendBacklog
+	case dispatch.DatagramSocket:
+		return dispatch.EventReceiveFrom
+	case dispatch.StreamSocket:
+		return dispatch.EventAccept | dispatch.EventReceive | dispatch.EventDisconnect | dispatch.EventSendBacklog
+	}
+	return 0
+}
+
+// eventCallbackControl is SO_WSK_EVENT_CALLBACK (§2.7, §9): the input must name
+// NPI_WSK_INTERFACE_ID and events of the socket's category. Enabling (several flags at
+// once) takes no IRP and needs a connected connection socket (STATUS_INVALID_DEVICE_STATE
+// before); disabling takes one flag with WSK_EVENT_DISABLE and an optional IRP. Anything
+// else is STATUS_INVALID_PARAMETER.
+//
+// Extension point: the accepted mask is recorded in socket.events (under mu). The event
+// phase delivers the events through socket.ext and invokeCallback, and makes disabling a
+// running callback pend (STATUS_EVENT_PENDING / a pending IRP, invariant 35); with no
+// event delivery yet, nothing is ever running and a disable completes at once.
+func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
+	c, ok := dispatch.ParseEventCallbackControl(in)
+	mask := c.EventMask &^ dispatch.EventDisable
+	disable := c.EventMask&dispatch.EventDisable != 0
+	switch {
+	case !ok || c.NpiID != dispatch.NPIWskInterfaceID || mask == 0 || mask&^eventsOf(s.cat) != 0:
+		return ctlDone(i, irp.InvalidParameter, 0, nil)
+	case !disable && i != nil:
+		return ctlDone(i, irp.InvalidParameter, 0, nil)
+	case disable && bits.OnesCount32(uint32(mask)) != 1:
+		return ctlDone(i, irp.InvalidParameter, 0, nil)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.has(stDead) {
+		return ctlDone(i, irp.FileForcedClosed, 0, nil)
+	}
+	if disable {
+		s.events &^= mask
+		return ctlDone(i, irp.Success, 0, nil)
+	}
+	if s.cat == dispatch.ConnectionSocket && !s.state.has(stConnected) {
+		return ctlDone(i, irp.InvalidDeviceState, 0, nil)
+	}
+	s.events |= mask
+	return ctlDone(i, irp.Success, 0, nil)
+}

@@ -1,0 +1,180 @@
+//go:build linux
+
+package wsk
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// basicTable is the provider table of basic sockets (options and IOCTLs only).
+var basicTable = dispatch.BasicDispatch{ControlSocket: controlSocket, CloseSocket: closeSocket}
+
+// connectionTable is the provider table of connection-oriented sockets. SendEx and
+// ReceiveEx stay nil: dispatch's guard answers the reserved slots itself.
+var connectionTable = dispatch.ConnectionDispatch{
+	BasicDispatch:    basicTable,
+	Bind:             connBind,
+	Connect:          connConnect,
+	GetLocalAddress:  connGetLocalAddress,
+	GetRemoteAddress: connGetRemoteAddress,
+	Send:             connSend,
+	Receive:          connReceive,
+	Disconnect:       connDisconnect,
+	Release:          connRelease,
+	ConnectEx:        connConnectEx,
+}
+
+// reserveSocket takes a socket's registration reference and a MaxSockets slot.
+func (r *Registration) reserveSocket() irp.Status {
+	for {
+		n := r.ctr.socketsOpen.Load()
+		if n >= int64(r.limits.MaxSockets) {
+			r.ctr.limitRejections.Add(1)
+			return irp.InsufficientResources
+		}
+		if r.ctr.socketsOpen.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	if r.deregistering.Load() || !r.rd.Acquire() {
+		r.ctr.socketsOpen.Add(-1)
+		return irp.DeviceNotReady
+	}
+	return irp.Success
+}
+
+// socketClosed accounts the end of a socket (its registration reference is dropped by
+// the caller, after the close IRP completed).
+func (r *Registration) socketClosed() {
+	r.ctr.socketsOpen.Add(-1)
+	r.ctr.socketsClosed.Add(1)
+}
+
+// newSocket creates the OS socket (nonblocking, close-on-exec), registers it with the
+// engine and builds the record around it, with table as its inner dispatch table.
+func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto int,
+	table any, socketContext, clientDispatch any) (*socket, irp.Status) {
+	if st := r.reserveSocket(); st != irp.Success {
+		return nil, st
+	}
+	fd, err := unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		r.ctr.socketsOpen.Add(-1)
+		r.rd.Release()
+		return nil, irp.FromError(err)
+	}
+	s := &socket{reg: r, cat: cat, family: family, sotype: sotype, fd: fd,
+		socketContext: socketContext, clientDispatch: clientDispatch}
+	s.ws.Init(table, s)
+	efd, err := r.eng.Register(fd, s)
+	if err != nil {
+		_ = unix.Close(fd)
+		r.ctr.socketsOpen.Add(-1)
+		r.rd.Release()
+		return nil, irp.FromError(err)
+	}
+	s.efd = efd
+	r.ctr.socketsCreated.Add(1)
+	return s, irp.Success
+}
+
+// wskSocket is WskSocket. flags selects the category: basic (0) and connection sockets
+// exist in this phase; listen, datagram and stream sockets give STATUS_NOT_SUPPORTED, any
+// other value STATUS_INVALID_PARAMETER. A basic socket takes no context and no dispatch
+// table. On success IoStatus.Object holds the *dispatch.Socket.
+func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.SocketFlags,
+	socketContext any, clientDispatch any, i *irp.IRP) irp.Status {
+	r := regOf(c)
+	if r == nil || i == nil {
+		return rejectClientCall(i, irp.InvalidParameter)
+	}
+	if !r.enterCall() {
+		return rejectClientCall(i, irp.DeviceNotReady)
+	}
+	defer r.leaveCall()
+	if st := enterIRP(i); st != irp.Success {
+		return st
+	}
+	fam := osFamily(family)
+	if fam == 0 {
+		return failIRP(i, irp.InvalidParameter)
+	}
+	var (
+		s  *socket
+		st irp.Status
+	)
+	switch flags {
+	case dispatch.BasicSocket:
+		if socketContext != nil || clientDispatch != nil || (sotype != SockStream && sotype != SockDgram) {
+			return failIRP(i, irp.InvalidParameter)
+		}
+		s, st = r.newSocket(flags, fam, sotype, protocol, &basicTable, nil, nil)
+	case dispatch.ConnectionSocket:
+		if sotype != SockStream || (protocol != 0 && protocol != IPProtoTCP) {
+			return failIRP(i, irp.InvalidParameter)
+		}
+		if _, ok := clientDispatch.(*dispatch.ClientConnectionDispatch); clientDispatch != nil && !ok {
+			return failIRP(i, irp.InvalidParameter)
+		}
+		s, st = r.newSocket(flags, fam, unix.SOCK_STREAM, unix.IPPROTO_TCP, &connectionTable, socketContext, clientDispatch)
+	case dispatch.ListenSocket, dispatch.DatagramSocket, dispatch.StreamSocket:
+		return failIRP(i, irp.NotSupported)
+	default:
+		return failIRP(i, irp.InvalidParameter)
+	}
+	if st != irp.Success {
+		return failIRP(i, st)
+	}
+	i.CompleteObject(irp.Success, 0, &s.ws)
+	return irp.Success
+}
+
+// wskSocketConnect is WskSocketConnect: create, bind (local may be the zero AddrPort:
+// any address of remote's family) and connect one connection socket. The IRP completes
+// with the socket in IoStatus.Object once connected; on failure the provider destroys
+// the socket it made.
+func wskSocketConnect(c *dispatch.Client, sotype, protocol int, local, remote netip.AddrPort,
+	flags dispatch.SocketFlags, socketContext any, clientDispatch *dispatch.ClientConnectionDispatch,
+	i *irp.IRP) irp.Status {
+	r := regOf(c)
+	if r == nil || i == nil {
+		return rejectClientCall(i, irp.InvalidParameter)
+	}
+	if !r.enterCall() {
+		return rejectClientCall(i, irp.DeviceNotReady)
+	}
+	defer r.leaveCall()
+	if st := enterIRP(i); st != irp.Success {
+		return st
+	}
+	if flags != 0 || sotype != SockStream || (protocol != 0 && protocol != IPProtoTCP) || !remote.IsValid() {
+		return failIRP(i, irp.InvalidParameter)
+	}
+	fam := familyOf(remote)
+	if local.IsValid() {
+		fam = familyOf(local)
+	}
+	var cd any
+	if clientDispatch != nil {
+		cd = clientDispatch
+	}
+	s, st := r.newSocket(dispatch.ConnectionSocket, fam, unix.SOCK_STREAM, unix.IPPROTO_TCP, &connectionTable, socketContext, cd)
+	if st != irp.Success {
+		return failIRP(i, st)
+	}
+	if st := s.bind(local); st != irp.Success {
+		s.closeProtocol(nil)
+		return failIRP(i, st)
+	}
+	o := &op{i: i, kind: opConnect, obj: &s.ws, after: func(st irp.Status) {
+		if st != irp.Success {
+			s.closeProtocol(nil)
+		}
+	}}
+	return s.connect(o, remote)
+}

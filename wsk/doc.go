@@ -1,0 +1,113 @@
+// Package wsk is the Winsock Kernel provider of gowsk: registration, the client-level
+// provider table, and sockets on real OS sockets driven by the epoll engine
+// (wsk/internal/engine). An application uses it exactly as a WSK client driver uses
+// Windows: Register, CaptureProviderNPI, create sockets through the provider table, call
+// the socket's dispatch table with IRPs, close every socket, ReleaseProviderNPI,
+// Deregister.
+//
+// # The model
+//
+// Every asynchronous call takes an *irp.IRP and returns an irp.Status: irp.Pending means
+// the IRP completes later; any other value means the IRP has already been completed with
+// that status (invariants 9-11). Completion routines run on whatever goroutine finishes
+// the request: the caller's (the fast path: a send the kernel takes at once, a receive
+// with data waiting), an engine loop's (readiness), or a canceller's. They run with no
+// provider lock held and must not block: a loop serves many sockets.
+//
+// A socket's Dispatch is dispatch's guard table (see package dispatch): every call holds
+// the socket's rundown, and CloseSocket reaches the provider only once no call is in
+// flight. Each socket is a record (socket.go) with one mutex over its queues and state;
+// pending IRPs are records in the queues, not goroutines, and finish when the engine
+// reports readiness. Terminal errors are sticky: Linux reports a reset once, the socket
+// reports it to every later call. Every queue and count is bounded (Limits); a bound hit
+// is STATUS_INSUFFICIENT_RESOURCES, never a panic.
+//
+// Use Call (or irp.Do) for a synchronous call from ordinary Go code.
+//
+// # The close protocol
+//
+// WskCloseSocket follows reference §3.1, in this order (close.go):
+//
+//  1. begin the socket's rundown (done by dispatch's guard);
+//  2. refuse new calls with STATUS_INVALID_HANDLE (the guard);
+//  3. wait for the calls in flight (the guard);
+//  4. start no new event callback and wait for the running ones to return;
+//  5. cancel every pending IRP and complete it with STATUS_CANCELLED, Information 0,
+//     and wait until every earlier IRP's completion has returned;
+//  6. reset the connection (SO_LINGER{1,0}) unless it is disconnected in both directions
+//     (a close after only a local graceful disconnect is still abortive);
+//  7. leave the engine and close the descriptor, on the loop once no handler runs;
+//  8. complete the close IRP last: the single "everything is finished" signal.
+//
+// No step blocks: the waits are refcount WaitFunc continuations, so a completion routine
+// or callback of the socket may close it. Never wait for the close IRP inside one of them.
+// For a clean (FIN, no RST) close: Disconnect gracefully and wait for its IRP, see the
+// peer's disconnect (a receive completing with 0 bytes), then close.
+//
+// The provider never sets SO_LINGER > 0 on a descriptor (Linux would block in close and
+// still not reset); an abortive disconnect resets at once with SO_LINGER{1,0} and
+// connect(AF_UNSPEC), keeping the descriptor until close.
+//
+// # Deregistration
+//
+// Deregister is the last rundown: it wakes blocked captures (STATUS_DEVICE_NOT_READY),
+// refuses new captures, provider calls and sockets, cancels pending
+// WSK_TRANSPORT_LIST_CHANGE IRPs, and waits for every capture released, every provider
+// call returned, every provider IRP completed and every socket closed. Then it stops the
+// engine goroutines, so a deregistered provider leaves nothing running.
+//
+// # WSK names and Go names
+//
+//	WskRegister                          Register(*ClientNPI, ...Option) (*Registration, irp.Status)
+//	WskDeregister                        (*Registration).Deregister
+//	WskCaptureProviderNPI                (*Registration).CaptureProviderNPI(waitTimeoutMs)
+//	WskReleaseProviderNPI                (*Registration).ReleaseProviderNPI
+//	WskQueryProviderCharacteristics      (*Registration).QueryProviderCharacteristics
+//	WSK_REGISTRATION                     Registration
+//	WSK_CLIENT_NPI / WSK_PROVIDER_NPI    ClientNPI / ProviderNPI
+//	WSK_PROVIDER_CHARACTERISTICS         Characteristics
+//	WSK_NO_WAIT / WSK_INFINITE_WAIT      dispatch.NoWait / dispatch.InfiniteWait
+//	MAKE_WSK_VERSION                     dispatch.MakeVersion
+//	WSK_CLIENT_DISPATCH.WskClientEvent   dispatch.ClientDispatch.ClientEvent (never called: no events defined)
+//
+//	WSK_PROVIDER_DISPATCH (ProviderNPI.Dispatch):
+//	  WskSocket                          .Socket        (basic and connection sockets; listen,
+//	                                                     datagram, stream: later phases)
+//	  WskSocketConnect                   .SocketConnect
+//	  WskControlClient                   .ControlClient (TRANSPORT_LIST_QUERY, TRANSPORT_LIST_CHANGE)
+//	  WskGetAddressInfo                  .GetAddressInfo (net.DefaultResolver)
+//	  WskFreeAddressInfo                 .FreeAddressInfo
+//	  WskGetNameInfo                     .GetNameInfo
+//
+//	WSK_PROVIDER_BASIC_DISPATCH (Socket.Basic()):
+//	  WskControlSocket                   .ControlSocket (SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF,
+//	                                                     SO_ERROR, TCP_NODELAY, SO_WSK_EVENT_CALLBACK,
+//	                                                     SIO_WSK_QUERY_RECEIVE_BACKLOG,
+//	                                                     SIO_WSK_QUERY_IDEAL_SEND_BACKLOG)
+//	  WskCloseSocket                     .CloseSocket
+//	WSK_PROVIDER_CONNECTION_DISPATCH (Socket.Connection()):
+//	  WskBind                            .Bind
+//	  WskConnect                         .Connect
+//	  WskGetLocalAddress                 .GetLocalAddress
+//	  WskGetRemoteAddress                .GetRemoteAddress
+//	  WskSend                            .Send
+//	  WskReceive                         .Receive (WSK_FLAG_WAITALL, WSK_FLAG_DRAIN)
+//	  WskDisconnect                      .Disconnect (graceful, WSK_FLAG_ABORTIVE)
+//	  WskRelease                         .Release (no list can be retained yet)
+//	  WskConnectEx                       .ConnectEx
+//	  WskSendEx / WskReceiveEx           .SendEx / .ReceiveEx (reserved: STATUS_NOT_SUPPORTED)
+//	WSK_PROVIDER_LISTEN_DISPATCH         Socket.Listen()   (later phase)
+//	WSK_PROVIDER_DATAGRAM_DISPATCH       Socket.Datagram() (later phase)
+//	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream()   (later phase)
+//
+//	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK:
+//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent     (later phase)
+//	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent  (later phase)
+//	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (later phase)
+//	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent          (later phase)
+//	  WskInspectEvent / WskAbortEvent    ClientListenDispatch.InspectEvent / .AbortEvent (later phase)
+//	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent   (later phase)
+//
+//	AF_INET, AF_INET6, SOCK_STREAM, …    AFInet, AFInet6 (23; Linux's 10 accepted), SockStream, …
+//	SO_KEEPALIVE, SO_SNDBUF, TCP_NODELAY SOKeepAlive, SOSndBuf, TCPNoDelay (Winsock numbers)
+package wsk

@@ -1,0 +1,244 @@
+package wsk
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// The nonblocking syscalls behind the queues. Every pump runs with socket.mu held, on
+// the loop (readiness) or inline on the caller (the fast path of a new call), and goes on
+// until EAGAIN or an empty queue: the engine is edge-triggered, so a later edge comes only
+// after an EAGAIN.
+
+// maxIovecs bounds one readv/writev.
+const maxIovecs = 64
+
+// segmentsFrom appends to dst the pieces of b from byte off on (at most maxIovecs).
+func segmentsFrom(b *dispatch.Buf, off int, dst [][]byte) [][]byte {
+	for p := range b.Segments {
+		if off >= len(p) {
+			off -= len(p)
+			continue
+		}
+		dst = append(dst, p[off:])
+		off = 0
+		if len(dst) == maxIovecs {
+			break
+		}
+	}
+	return dst
+}
+
+// readv reads into the segments; (0, nil) is EOF.
+func readv(fd int, segs [][]byte) (int, error) {
+	for {
+		var n int
+		var err error
+		if len(segs) == 1 {
+			n, err = unix.Read(fd, segs[0])
+		} else {
+			n, _, _, _, err = unix.RecvmsgBuffers(fd, segs, nil, 0)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
+
+// writev writes the segments with MSG_NOSIGNAL (a reset peer gives EPIPE, never SIGPIPE).
+func writev(fd int, segs [][]byte) (int, error) {
+	for {
+		var n int
+		var err error
+		if len(segs) == 1 {
+			n, err = unix.SendmsgN(fd, segs[0], nil, nil, unix.MSG_NOSIGNAL)
+		} else {
+			n, err = unix.SendmsgBuffers(fd, segs, nil, nil, unix.MSG_NOSIGNAL)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
+
+// setLingerZero sets SO_LINGER{1,0}: the close that follows sends RST. The provider never
+// sets a positive linger on the descriptor (reliability.md §3.2 #4).
+func setLingerZero(fd int) {
+	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+}
+
+// resetNow sends RST on a connected TCP socket without closing the descriptor:
+// connect(AF_UNSPEC) runs tcp_disconnect, which resets any connection in a synchronized
+// state. The descriptor stays ours until the close protocol closes it, so its number
+// cannot be reused under a socket the application still holds.
+func resetNow(fd int) {
+	setLingerZero(fd)
+	var sa unix.RawSockaddr // Family 0 == AF_UNSPEC
+	_, _, _ = unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+}
+
+// ioStatus maps a read/write error on a connected socket to the terminal status.
+func ioStatus(err error) irp.Status {
+	switch err {
+	case unix.ECONNRESET, unix.EPIPE:
+		return irp.ConnectionReset
+	case unix.ECONNABORTED:
+		return irp.ConnectionAborted
+	}
+	return irp.FromError(err)
+}
+
+// pumpRecvLocked serves recvQ from the head until EAGAIN or an empty queue.
+func (s *socket) pumpRecvLocked(out *[]*op) {
+	var segs [maxIovecs][]byte
+	for len(s.recvQ) > 0 && s.sticky == 0 {
+		o := s.recvQ[0]
+		switch {
+		case o.flags&dispatch.FlagDrain != 0:
+			// Discard everything until the peer's FIN (Information stays 0: never more
+			// than the Buf's Length, which DRAIN requires to be 0).
+			if s.scratch == nil {
+				s.scratch = make([]byte, 16<<10)
+			}
+			n, err := readv(s.fd, [][]byte{s.scratch})
+			switch {
+			case err == unix.EAGAIN:
+				return
+			case err != nil:
+				s.failLocked(ioStatus(err), out)
+				return
+			case n == 0:
+				s.eofLocked(out)
+				return
+			}
+		case o.buf.Length == 0:
+			// A zero-length receive completes when data (or EOF) is there, taking none.
+			var one [1]byte
+			n, _, err := unix.Recvfrom(s.fd, one[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+			switch {
+			case err == unix.EAGAIN:
+				return
+			case err == unix.EINTR:
+				continue
+			case err != nil:
+				s.failLocked(ioStatus(err), out)
+				return
+			}
+			if n == 0 {
+				s.eofLocked(out)
+				return
+			}
+			s.finishLocked(o, irp.Success, 0, out)
+		default:
+			n, err := readv(s.fd, segmentsFrom(&o.buf, o.n, segs[:0]))
+			switch {
+			case err == unix.EAGAIN:
+				return
+			case err != nil:
+				s.failLocked(ioStatus(err), out)
+				return
+			case n == 0:
+				s.eofLocked(out)
+				return
+			}
+			o.n += n
+			if o.flags&dispatch.FlagWaitAll == 0 || o.n == o.buf.Length {
+				s.finishLocked(o, irp.Success, o.n, out)
+			}
+		}
+	}
+}
+
+// eofLocked records the peer's graceful disconnect and completes every queued receive
+// with success and what it holds (0 bytes for most: the EOF analogue, §3.4).
+func (s *socket) eofLocked(out *[]*op) {
+	s.state |= stRemoteGraceful
+	for len(s.recvQ) > 0 {
+		o := s.recvQ[0]
+		s.finishLocked(o, irp.Success, o.n, out)
+	}
+}
+
+// pumpSendLocked writes sendQ from the head until EAGAIN or an empty queue. A send
+// completes only when all its bytes are in the kernel (WSK does not buffer). A graceful
+// disconnect at the head writes its final buffer, then shuts down the write side (FIN) and
+// completes.
+func (s *socket) pumpSendLocked(out *[]*op) {
+	var segs [maxIovecs][]byte
+	for len(s.sendQ) > 0 && s.sticky == 0 && s.state.has(stConnected) {
+		o := s.sendQ[0]
+		if o.n < o.buf.Length {
+			n, err := writev(s.fd, segmentsFrom(&o.buf, o.n, segs[:0]))
+			if err == unix.EAGAIN {
+				return
+			}
+			if err != nil {
+				s.failLocked(ioStatus(err), out)
+				return
+			}
+			o.n += n
+			continue
+		}
+		if o.kind == opDisconnect {
+			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
+				s.failLocked(ioStatus(err), out)
+				return
+			}
+			s.state |= stLocalGraceful
+			s.finishLocked(o, irp.Success, 0, out)
+			continue
+		}
+		s.finishLocked(o, irp.Success, o.n, out)
+	}
+}
+
+// connectDoneLocked finishes a nonblocking connect when the socket turns writable:
+// SO_ERROR says how it ended; a socket still connecting (an early edge) waits for the
+// next one. A ConnectEx with data moves to the head of sendQ to send it.
+func (s *socket) connectDoneLocked(out *[]*op) {
+	o := s.connectOp
+	soerr, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && soerr == 0 {
+		if _, perr := unix.Getpeername(s.fd); perr == unix.ENOTCONN {
+			return // not yet: wait for the next edge
+		}
+	}
+	s.state &^= stConnecting
+	if err == nil && soerr != 0 {
+		err = unix.Errno(soerr)
+	}
+	if o == nil {
+		return
+	}
+	if err != nil {
+		s.finishLocked(o, irp.FromError(err), 0, out)
+		return
+	}
+	s.connectedLocked(o, out)
+}
+
+// connectedLocked marks the socket connected and finishes (or moves on) its connect op.
+func (s *socket) connectedLocked(o *op, out *[]*op) {
+	s.state |= stConnected | stBound
+	if o.buf.Length == 0 {
+		s.finishLocked(o, irp.Success, 0, out)
+		return
+	}
+	// ConnectEx's data: it goes first, before any send.
+	s.connectOp = nil
+	o.kind = opConnectSend
+	s.sendQ = append([]*op{o}, s.sendQ...)
+	s.pumpSendLocked(out)
+}

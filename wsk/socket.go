@@ -1,0 +1,386 @@
+//go:build linux
+
+package wsk
+
+import (
+	"sync"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/refcount"
+	"github.com/gowsk/gowsk/wsk/internal/engine"
+)
+
+// sockState is the socket's state word (reference §3.5), guarded by socket.mu. Bits only
+// ever get set, never cleared, except stConnecting (cleared when the connect finishes);
+// so a test of a bit taken under mu stays true.
+//
+//	bit              set when                                    meaning afterwards
+//	stBound          Bind succeeded (Connect binds implicitly)   GetLocalAddress works
+//	stConnecting     a nonblocking connect is in progress         Connect/ConnectEx refused
+//	stConnected      the connect completed (or accept)            Send/Receive/Disconnect allowed
+//	stListening      Listen (later phase)                          connection functions refused
+//	stSendShut       a graceful Disconnect was accepted           new sends refused
+//	stLocalGraceful  shutdown(SHUT_WR) done (FIN sent)            LocalGraceful of §3.5
+//	stRemoteGraceful a read returned 0 (the peer's FIN)           receives complete with 0 bytes
+//	stAborted        a reset was sent or seen, or I/O failed       every I/O fails with sticky
+//	stDead           the transport died (§3.5 Dead)               every call STATUS_FILE_FORCED_CLOSED
+//	stClosing        the close protocol reached step 5            nothing new is queued
+//
+// stLocalGraceful|stRemoteGraceful is "fully disconnected": the only connected state that
+// closes without a reset.
+type sockState uint32
+
+const (
+	stBound sockState = 1 << iota
+	stConnecting
+	stConnected
+	stListening
+	stSendShut
+	stLocalGraceful
+	stRemoteGraceful
+	stAborted
+	stDead
+	stClosing
+)
+
+func (st sockState) has(b sockState) bool { return st&b == b }
+
+// readinessExt is the extension point for the later phases (events, listen/accept,
+// datagram). The loop calls it with socket.mu held, after the queued IRPs took what they
+// could (a queued IRP always wins over an event, invariant 31). It must not block and must
+// not run user code: it appends the user calls to *after, which run once mu is released,
+// each through socket.invokeCallback.
+type readinessExt interface {
+	readable(s *socket, after *[]func())
+	writable(s *socket, after *[]func())
+}
+
+// socket is the provider's record behind one WSK_SOCKET (ws.Impl points back here).
+//
+// Concurrency: the queues, the state word and the counters are guarded by mu. mu is
+// never held while user code runs (completion routines, callbacks): code that finishes
+// IRPs under mu collects them in a list and completes them after Unlock (socket.complete).
+// Readiness (Readable/Writable) arrives on the FD's engine loop; calls arrive on any
+// goroutine and try their syscall inline first.
+//
+// Lifetime: the socket holds one reference of its registration's rundown from creation to
+// the completion of its close IRP. inflight is held by every admitted IRP until its
+// completion has returned, callbacks by every user callback while it runs; the close
+// protocol (close.go) drains both before it completes the close IRP.
+type socket struct {
+	ws     dispatch.Socket
+	reg    *Registration
+	cat    dispatch.SocketFlags
+	family int // unix.AF_INET or unix.AF_INET6
+	sotype int
+	fd     int
+	efd    *engine.FD
+
+	// socketContext and clientDispatch are what the application passed at creation; the
+	// event phase hands socketContext to the callbacks of clientDispatch.
+	socketContext  any
+	clientDispatch any
+
+	inflight  refcount.Rundown
+	callbacks refcount.Rundown
+
+	mu          sync.Mutex
+	state       sockState
+	sticky      irp.Status // the first terminal error; 0 while there is none (reset is reported once by Linux)
+	recvQ       []*op
+	sendQ       []*op // sends, a graceful disconnect, a ConnectEx's data, in submission order
+	connectOp   *op
+	npending    int // admitted IRPs not yet finished (Limits.MaxPendingPerSocket)
+	queuedBytes int // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
+	events      dispatch.EventMask
+	scratch     []byte // DRAIN receives discard into it
+	ext         readinessExt
+}
+
+// sockOf returns the provider record of a socket handed to a table member.
+func sockOf(ws *dispatch.Socket) *socket {
+	s, _ := ws.Impl.(*socket)
+	return s
+}
+
+// opKind says which queue an op lives in and what finishing it means.
+type opKind uint8
+
+const (
+	opRecv        opKind = iota // recvQ: WskReceive
+	opSend                      // sendQ: WskSend
+	opDisconnect                // sendQ: graceful WskDisconnect (final buffer, then FIN)
+	opConnect                   // connectOp: WskConnect, WskConnectEx, WskSocketConnect
+	opConnectSend               // sendQ: the data of a WskConnectEx, after the connect
+	opInternal                  // no queue: a synchronous call that still counts as admitted
+)
+
+// op is one admitted IRP. Its ownership rule: while op.queued is true (under mu) the op
+// belongs to its queue, and whoever dequeues it (finishLocked, under mu) owns the IRP and
+// completes it. The cancel routine takes the same path, so a cancel and a completion never
+// both complete the IRP.
+type op struct {
+	s      *socket
+	i      *irp.IRP
+	kind   opKind
+	buf    dispatch.Buf
+	flags  dispatch.Flags
+	n      int  // bytes moved so far
+	bytes  int  // counted in s.queuedBytes
+	queued bool // in recvQ, sendQ or connectOp
+
+	// Set by finishLocked.
+	st   irp.Status
+	info uintptr
+
+	obj   any                 // the socket, for WskSocketConnect: completed with it on success only
+	after func(st irp.Status) // runs after the IRP completed (WskSocketConnect cleans up a failure)
+}
+
+// admitLocked accounts a new op against the limits and takes its inflight reference.
+// STATUS_INSUFFICIENT_RESOURCES when a bound is hit (counted in Stats.LimitRejections).
+// The caller holds mu and then either queues o or finishes it; every admitted op goes
+// through finishLocked and complete exactly once.
+func (s *socket) admitLocked(o *op, bytes int) irp.Status {
+	lim := &s.reg.limits
+	if s.npending >= lim.MaxPendingPerSocket ||
+		(s.queuedBytes > 0 && s.queuedBytes+bytes > lim.MaxQueuedBytesPerSocket) {
+		s.reg.ctr.limitRejections.Add(1)
+		return irp.InsufficientResources
+	}
+	if s.reg.pendingTotal.Add(1) > int64(lim.MaxPendingTotal) {
+		s.reg.pendingTotal.Add(-1)
+		s.reg.ctr.limitRejections.Add(1)
+		return irp.InsufficientResources
+	}
+	if !s.inflight.Acquire() {
+		s.reg.pendingTotal.Add(-1)
+		return irp.InvalidHandle
+	}
+	o.s = s
+	o.bytes = bytes
+	s.npending++
+	s.queuedBytes += bytes
+	s.reg.ctr.irpsPending.Add(1)
+	return irp.Success
+}
+
+// finishLocked dequeues o (if queued), records its final status and appends it to out for
+// completion after Unlock. The IRP's cancel routine slot is cleared: either it is still
+// there (we take it back) or a Cancel took it, and that cancel routine will find o no
+// longer queued and do nothing.
+func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
+	if o.queued {
+		o.queued = false
+		switch o.kind {
+		case opRecv:
+			s.recvQ = removeOp(s.recvQ, o)
+		case opConnect:
+			if s.connectOp == o {
+				s.connectOp = nil
+			}
+		default:
+			s.sendQ = removeOp(s.sendQ, o)
+		}
+	}
+	if o.i != nil {
+		o.i.SetCancelRoutine(nil)
+	}
+	s.npending--
+	s.queuedBytes -= o.bytes
+	o.st, o.info = st, uintptr(info)
+	*out = append(*out, o)
+}
+
+func removeOp(q []*op, o *op) []*op {
+	for k, x := range q {
+		if x == o {
+			copy(q[k:], q[k+1:])
+			q[len(q)-1] = nil
+			return q[:len(q)-1]
+		}
+	}
+	return q
+}
+
+// complete completes the finished ops, in order, with no lock held (the completion
+// routines are user code), then drops each op's inflight reference: the last drop after
+// close began runs the rest of the close protocol.
+func (s *socket) complete(out []*op) {
+	for _, o := range out {
+		c := &s.reg.ctr
+		c.irpsPending.Add(-1)
+		c.irpsCompleted.Add(1)
+		if o.st == irp.Cancelled {
+			c.irpsCancelled.Add(1)
+		}
+		if o.i != nil {
+			if o.obj != nil && o.st == irp.Success {
+				o.i.CompleteObject(o.st, o.info, o.obj)
+			} else {
+				o.i.Complete(o.st, o.info)
+			}
+		}
+		if o.after != nil {
+			o.after(o.st)
+		}
+		s.reg.pendingTotal.Add(-1)
+		s.inflight.Release()
+	}
+}
+
+// pendLocked ends a call that admitted o. If o is still queued, its IRP is marked pending
+// and made cancellable and the call returns irp.Pending; otherwise o was finished (it is
+// in out, completed by the caller after Unlock) and the call returns its status.
+func (s *socket) pendLocked(o *op, out *[]*op) irp.Status {
+	if !o.queued {
+		return o.st
+	}
+	o.i.MarkPending()
+	o.i.SetCancelRoutine(o.cancel)
+	if o.i.Cancelled() && o.i.SetCancelRoutine(nil) != nil {
+		s.finishLocked(o, irp.Cancelled, 0, out)
+	}
+	return irp.Pending
+}
+
+// cancel is the IRP's cancel routine (it runs on the goroutine that called Cancel). A
+// receive that already holds data completes with success and those bytes, so no data is
+// lost; anything else completes with STATUS_CANCELLED. A cancelled connect leaves the
+// socket unusable (the kernel's connect cannot be taken back): it is marked aborted.
+func (o *op) cancel(*irp.IRP) {
+	s := o.s
+	var out []*op
+	s.mu.Lock()
+	if o.queued {
+		switch {
+		case o.kind == opRecv && o.n > 0:
+			s.finishLocked(o, irp.Success, o.n, &out)
+		case o.kind == opConnect:
+			s.state &^= stConnecting
+			s.failLocked(irp.ConnectionAborted, &out)
+			s.finishLocked(o, irp.Cancelled, 0, &out)
+		default:
+			s.finishLocked(o, irp.Cancelled, 0, &out)
+		}
+	}
+	s.mu.Unlock()
+	s.complete(out)
+}
+
+// checkLocked is the common state test of an I/O call: the sticky error, a dead
+// transport, or the wanted state bit missing (STATUS_INVALID_DEVICE_STATE).
+func (s *socket) checkLocked(need sockState) irp.Status {
+	switch {
+	case s.state.has(stDead):
+		return irp.FileForcedClosed
+	case s.sticky != 0:
+		return s.sticky
+	case !s.state.has(need):
+		return irp.InvalidDeviceState
+	}
+	return irp.Success
+}
+
+// failLocked makes st the socket's terminal error (only the first one sticks: Linux
+// reports a reset once, and a later clean EOF must not hide it) and finishes every queued
+// op with it.
+func (s *socket) failLocked(st irp.Status, out *[]*op) {
+	if s.sticky == 0 {
+		s.sticky = st
+	}
+	s.state |= stAborted
+	for len(s.recvQ) > 0 {
+		o := s.recvQ[0]
+		s.finishLocked(o, st, o.n, out)
+	}
+	for len(s.sendQ) > 0 {
+		s.finishLocked(s.sendQ[0], st, 0, out)
+	}
+	if s.connectOp != nil {
+		s.finishLocked(s.connectOp, st, 0, out)
+	}
+}
+
+// abortLocked resets the connection now (the peer sees RST) without closing the
+// descriptor, and fails every queued op with st. Used by an abortive Disconnect
+// (STATUS_CONNECTION_ABORTED) and by a panicking callback.
+func (s *socket) abortLocked(st irp.Status, out *[]*op) {
+	if s.state.has(stConnected) && !s.state.has(stAborted) {
+		resetNow(s.fd)
+		s.reg.ctr.resetsSent.Add(1)
+	}
+	s.failLocked(st, out)
+}
+
+// abort is abortLocked with the lock and the completions.
+func (s *socket) abort(st irp.Status) {
+	var out []*op
+	s.mu.Lock()
+	if !s.state.has(stClosing) {
+		s.abortLocked(st, &out)
+	}
+	s.mu.Unlock()
+	s.complete(out)
+}
+
+// Readable is the engine's read-readiness notification (on the loop): serve the queued
+// receives, then let the extension (events) see what is left.
+func (s *socket) Readable() {
+	var out []*op
+	var after []func()
+	s.mu.Lock()
+	s.pumpRecvLocked(&out)
+	if s.ext != nil && !s.state.has(stClosing) {
+		s.ext.readable(s, &after)
+	}
+	s.mu.Unlock()
+	s.complete(out)
+	for _, f := range after {
+		f()
+	}
+}
+
+// Writable is the engine's write-readiness notification (on the loop): finish a connect
+// in progress, then push the queued sends (and a graceful disconnect behind them).
+func (s *socket) Writable() {
+	var out []*op
+	var after []func()
+	s.mu.Lock()
+	if s.state.has(stConnecting) {
+		s.connectDoneLocked(&out)
+	}
+	s.pumpSendLocked(&out)
+	if s.ext != nil && !s.state.has(stClosing) {
+		s.ext.writable(s, &after)
+	}
+	s.mu.Unlock()
+	s.complete(out)
+	for _, f := range after {
+		f()
+	}
+}
+
+// invokeCallback runs fn, a user event callback of s. It returns false without calling fn
+// once close has begun (step 4 of the close protocol: no new callbacks). fn runs with no
+// lock held, inside the callbacks rundown (close waits for it) and under recover: a panic
+// is counted (Stats.CallbackPanics), logged, and aborts only this socket — the peer sees
+// RST, pending IRPs fail with STATUS_CONNECTION_ABORTED, and the application still owns
+// the socket and must close it. name labels the log record.
+func (s *socket) invokeCallback(name string, fn func()) (ran bool) {
+	if !s.callbacks.Acquire() {
+		return false
+	}
+	defer s.callbacks.Release()
+	defer func() {
+		if v := recover(); v != nil {
+			s.reg.ctr.callbackPanics.Add(1)
+			s.reg.log.Error("wsk: event callback panicked; socket aborted", "callback", name, "panic", v)
+			s.abort(irp.ConnectionAborted)
+		}
+	}()
+	ran = true
+	fn()
+	return ran
+}

@@ -1,0 +1,50 @@
+package wsk
+
+import "sync/atomic"
+
+// Stats is a snapshot of a registration's counters. Each field is read atomically on its
+// own; under traffic the snapshot as a whole is not one instant. The field tags make it
+// ready for encoding/json (expvar, a debug endpoint).
+type Stats struct {
+	Captures          int64  `json:"captures"`           // provider NPIs captured and not yet released
+	SocketsOpen       int64  `json:"sockets_open"`       // sockets created and not yet closed
+	SocketsCreated    uint64 `json:"sockets_created"`    // sockets ever created
+	SocketsClosed     uint64 `json:"sockets_closed"`     // close IRPs completed
+	IRPsPending       int64  `json:"irps_pending"`       // socket and provider-level IRPs pending now
+	IRPsCompleted     uint64 `json:"irps_completed"`     // IRPs the provider accepted and then completed (synchronously or later)
+	IRPsCancelled     uint64 `json:"irps_cancelled"`     // IRPs completed with STATUS_CANCELLED
+	ResetsSent        uint64 `json:"resets_sent"`        // abortive disconnects (RST) the provider caused
+	CallbackPanics    uint64 `json:"callback_panics"`    // user callbacks that panicked (each aborted its socket)
+	EnginePanics      uint64 `json:"engine_panics"`      // panics recovered by the engine loops
+	LimitRejections   uint64 `json:"limit_rejections"`   // calls refused with STATUS_INSUFFICIENT_RESOURCES by Limits
+	Misuse            uint64 `json:"misuse"`             // contract breaches reported instead of panicking
+	DoubleDeregister  uint64 `json:"double_deregister"`  // Deregister calls after the first
+	UnbalancedRelease uint64 `json:"unbalanced_release"` // ReleaseProviderNPI without a capture
+}
+
+// counters are the live values behind Stats.
+type counters struct {
+	captures, socketsOpen, irpsPending                          atomic.Int64
+	socketsCreated, socketsClosed, irpsCompleted, irpsCancelled atomic.Uint64
+	resetsSent, callbackPanics, enginePanics, limitRejections   atomic.Uint64
+	misuse, doubleDeregister, unbalancedRelease                 atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Captures:          c.captures.Load(),
+		SocketsOpen:       c.socketsOpen.Load(),
+		SocketsCreated:    c.socketsCreated.Load(),
+		SocketsClosed:     c.socketsClosed.Load(),
+		IRPsPending:       c.irpsPending.Load(),
+		IRPsCompleted:     c.irpsCompleted.Load(),
+		IRPsCancelled:     c.irpsCancelled.Load(),
+		ResetsSent:        c.resetsSent.Load(),
+		CallbackPanics:    c.callbackPanics.Load(),
+		EnginePanics:      c.enginePanics.Load(),
+		LimitRejections:   c.limitRejections.Load(),
+		Misuse:            c.misuse.Load(),
+		DoubleDeregister:  c.doubleDeregister.Load(),
+		UnbalancedRelease: c.unbalancedRelease.Load(),
+	}
+}
