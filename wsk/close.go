@@ -38,6 +38,7 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 		var out []*op
 		s.mu.Lock()
 		s.state |= stClosing
+		s.retainedAtCloseLocked() // invariant 26 (indication.go)
 		for len(s.recvQ) > 0 {
 			s.finishLocked(s.recvQ[0], irp.Cancelled, 0, &out)
 		}
@@ -49,6 +50,9 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 		}
 		s.mu.Unlock()
 		s.complete(out)
+		if s.lst != nil {
+			s.lst.dropHeld(s) // connections a listener holds but never handed out: reset (listen.go)
+		}
 		// ...and wait until every IRP admitted earlier has completed (completions in
 		// progress on the loop or in a cancel routine included).
 		s.inflight.WaitFunc(func() {

@@ -290,9 +290,3 @@ func connDisconnect(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags
 	s.mu.Unlock()
 	return s.syncResult(out, st)
 }
-
-// connRelease is WskRelease for connection sockets. No receive event exists yet, so no
-// list can have been retained: every call is STATUS_INVALID_PARAMETER.
-func connRelease(ws *dispatch.Socket, list *dispatch.DataIndication) irp.Status {
-	return irp.InvalidParameter
-}

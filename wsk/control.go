@@ -28,8 +28,14 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 		if reqType == dispatch.SetOption && level == dispatch.SOLSocket && code == dispatch.SOWskEventCallback {
 			return s.eventCallbackControl(in, i)
 		}
+		if level == dispatch.SOLSocket && code == dispatch.SOConditionalAccept && s.lst != nil {
+			return s.conditionalAcceptOption(reqType == dispatch.SetOption, in, out, outReturned, i) // inspect.go
+		}
 		return s.option(reqType == dispatch.SetOption, code, level, in, out, outReturned, i)
 	case dispatch.Ioctl:
+		if s.cat == dispatch.DatagramSocket && (code == dispatch.SIOWskSetRemoteAddress || code == dispatch.SIOWskSetSendToAddress) {
+			return s.datagramIoctl(code, in, i)
+		}
 		return s.ioctl(code, out, outReturned, i)
 	}
 	return ctlDone(i, irp.InvalidParameter, 0, nil)
@@ -156,10 +162,11 @@ func eventsOf(cat dispatch.SocketFlags) dispatch.EventMask {
 // before); disabling takes one flag with WSK_EVENT_DISABLE and an optional IRP. Anything
 // else is STATUS_INVALID_PARAMETER.
 //
-// Extension point: the accepted mask is recorded in socket.events (under mu). The event
-// phase delivers the events through socket.ext and invokeCallback, and makes disabling a
-// running callback pend (STATUS_EVENT_PENDING / a pending IRP, invariant 35); with no
-// event delivery yet, nothing is ever running and a disable completes at once.
+// The accepted mask is recorded in socket.events (under mu); connection events are
+// delivered by connEvents (events_conn.go). Disabling a callback that is running stops
+// new calls at once and pends: STATUS_EVENT_PENDING without an IRP, STATUS_PENDING with
+// one, completed once the call returned (eventGate, invariant 35). A disable IRP is
+// completed with no lock held.
 func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 	c, ok := dispatch.ParseEventCallbackControl(in)
 	mask := c.EventMask &^ dispatch.EventDisable
@@ -173,17 +180,30 @@ func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 		return ctlDone(i, irp.InvalidParameter, 0, nil)
 	}
 	s.mu.Lock()
+	if disable {
+		st := irp.FileForcedClosed
+		if !s.state.has(stDead) {
+			st = s.disableLocked(mask, i)
+		}
+		s.mu.Unlock()
+		if st == irp.Pending || st == irp.EventPending {
+			return st // the IRP (if any) completes when the running callback returns
+		}
+		return ctlDone(i, st, 0, nil)
+	}
 	defer s.mu.Unlock()
 	if s.state.has(stDead) {
 		return ctlDone(i, irp.FileForcedClosed, 0, nil)
 	}
-	if disable {
-		s.events &^= mask
-		return ctlDone(i, irp.Success, 0, nil)
+	if s.lst != nil && !s.state.has(stBound) {
+		return ctlDone(i, irp.InvalidDeviceState, 0, nil) // listen and stream sockets: after bind
 	}
 	if s.cat == dispatch.ConnectionSocket && !s.state.has(stConnected) {
 		return ctlDone(i, irp.InvalidDeviceState, 0, nil)
 	}
-	s.events |= mask
+	s.enabledLocked(mask) // connection sockets: starts the delivery (events.go)
+	if s.lst != nil {
+		s.lst.kick(s) // connections may already wait in the kernel queue (listen.go)
+	}
 	return ctlDone(i, irp.Success, 0, nil)
 }

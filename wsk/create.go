@@ -83,8 +83,8 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 	return s, irp.Success
 }
 
-// wskSocket is WskSocket. flags selects the category: basic (0) and connection sockets
-// exist in this phase; listen, datagram and stream sockets give STATUS_NOT_SUPPORTED, any
+// wskSocket is WskSocket. flags selects the category: basic (0), connection and datagram
+// sockets exist in this phase; listen and stream sockets give STATUS_NOT_SUPPORTED, any
 // other value STATUS_INVALID_PARAMETER. A basic socket takes no context and no dispatch
 // table. On success IoStatus.Object holds the *dispatch.Socket.
 func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.SocketFlags,
@@ -122,8 +122,12 @@ func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.
 			return failIRP(i, irp.InvalidParameter)
 		}
 		s, st = r.newSocket(flags, fam, unix.SOCK_STREAM, unix.IPPROTO_TCP, &connectionTable, socketContext, clientDispatch)
-	case dispatch.ListenSocket, dispatch.DatagramSocket, dispatch.StreamSocket:
-		return failIRP(i, irp.NotSupported)
+	case dispatch.DatagramSocket:
+		s, st = r.newDatagramSocket(fam, sotype, protocol, socketContext, clientDispatch)
+	case dispatch.ListenSocket:
+		s, st = r.newListenSocket(fam, sotype, protocol, socketContext, clientDispatch)
+	case dispatch.StreamSocket:
+		s, st = r.newStreamSocket(fam, sotype, protocol, socketContext, clientDispatch)
 	default:
 		return failIRP(i, irp.InvalidParameter)
 	}

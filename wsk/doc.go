@@ -71,8 +71,8 @@
 //	WSK_CLIENT_DISPATCH.WskClientEvent   dispatch.ClientDispatch.ClientEvent (never called: no events defined)
 //
 //	WSK_PROVIDER_DISPATCH (ProviderNPI.Dispatch):
-//	  WskSocket                          .Socket        (basic and connection sockets; listen,
-//	                                                     datagram, stream: later phases)
+//	  WskSocket                          .Socket        (basic, connection and datagram
+//	                                                     sockets; listen, stream: later phases)
 //	  WskSocketConnect                   .SocketConnect
 //	  WskControlClient                   .ControlClient (TRANSPORT_LIST_QUERY, TRANSPORT_LIST_CHANGE)
 //	  WskGetAddressInfo                  .GetAddressInfo (net.DefaultResolver)
@@ -93,20 +93,25 @@
 //	  WskSend                            .Send
 //	  WskReceive                         .Receive (WSK_FLAG_WAITALL, WSK_FLAG_DRAIN)
 //	  WskDisconnect                      .Disconnect (graceful, WSK_FLAG_ABORTIVE)
-//	  WskRelease                         .Release (no list can be retained yet)
+//	  WskRelease                         .Release (lists retained by ReceiveEvent; unknown list: INVALID_PARAMETER)
 //	  WskConnectEx                       .ConnectEx
 //	  WskSendEx / WskReceiveEx           .SendEx / .ReceiveEx (reserved: STATUS_NOT_SUPPORTED)
 //	WSK_PROVIDER_LISTEN_DISPATCH         Socket.Listen()   (later phase)
-//	WSK_PROVIDER_DATAGRAM_DISPATCH       Socket.Datagram() (later phase)
+//	WSK_PROVIDER_DATAGRAM_DISPATCH       Socket.Datagram() (UDP v4/v6, datagram.go)
+//	  WskSendTo / WskSendMessages        .SendTo / .SendMessages (complete once in the kernel)
+//	  WskReceiveFrom                     .ReceiveFrom (MsgTrunc in controlFlags)
+//	  WskRelease (datagram list)         .Release (lists retained by ReceiveFromEvent)
+//	  SIO_WSK_SET_REMOTE_ADDRESS,        ControlSocket(Ioctl, ...) with a SOCKADDR input
+//	  SIO_WSK_SET_SENDTO_ADDRESS           (SockaddrBytes / ParseSockaddr)
 //	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream()   (later phase)
 //
 //	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK:
-//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent     (later phase)
-//	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent  (later phase)
-//	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (later phase)
+//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (peeked bytes; serial; pause after partial/DATA_NOT_ACCEPTED)
+//	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent (peer FIN; RST with FlagAbortive)
+//	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (SO_SNDBUF/2, on change or drain)
 //	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent          (later phase)
 //	  WskInspectEvent / WskAbortEvent    ClientListenDispatch.InspectEvent / .AbortEvent (later phase)
-//	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent   (later phase)
+//	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent (undelivered datagrams: bounded backlog, drop when full)
 //
 //	AF_INET, AF_INET6, SOCK_STREAM, …    AFInet, AFInet6 (23; Linux's 10 accepted), SockStream, …
 //	SO_KEEPALIVE, SO_SNDBUF, TCP_NODELAY SOKeepAlive, SOSndBuf, TCPNoDelay (Winsock numbers)

@@ -102,6 +102,9 @@ func ioStatus(err error) irp.Status {
 
 // pumpRecvLocked serves recvQ from the head until EAGAIN or an empty queue.
 func (s *socket) pumpRecvLocked(out *[]*op) {
+	if s.indicatingLocked() {
+		return // a receive callback holds the waiting bytes; served when it returns (events_conn.go)
+	}
 	var segs [maxIovecs][]byte
 	for len(s.recvQ) > 0 && s.sticky == 0 {
 		o := s.recvQ[0]

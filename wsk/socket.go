@@ -94,8 +94,10 @@ type socket struct {
 	npending    int // admitted IRPs not yet finished (Limits.MaxPendingPerSocket)
 	queuedBytes int // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
 	events      dispatch.EventMask
-	scratch     []byte // DRAIN receives discard into it
+	gate        eventGate // event callbacks running, disables waiting for them (events.go)
+	scratch     []byte    // DRAIN receives discard into it
 	ext         readinessExt
+	lst         *listener // listen and stream sockets: the listening side (listen.go)
 }
 
 // sockOf returns the provider record of a socket handed to a table member.
@@ -114,6 +116,7 @@ const (
 	opConnect                   // connectOp: WskConnect, WskConnectEx, WskSocketConnect
 	opConnectSend               // sendQ: the data of a WskConnectEx, after the connect
 	opInternal                  // no queue: a synchronous call that still counts as admitted
+	opAccept                    // sendQ of a listener (never connected, so never pumped): WskAccept
 )
 
 // op is one admitted IRP. Its ownership rule: while op.queued is true (under mu) the op
@@ -135,7 +138,9 @@ type op struct {
 	info uintptr
 
 	obj   any                 // the socket, for WskSocketConnect: completed with it on success only
+	dg    *dgArgs             // a datagram request's arguments (datagram.go)
 	after func(st irp.Status) // runs after the IRP completed (WskSocketConnect cleans up a failure)
+	acc   *acceptReq          // opAccept: the WskAccept parameters (accept.go)
 }
 
 // admitLocked accounts a new op against the limits and takes its inflight reference.
@@ -190,6 +195,9 @@ func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
 	s.npending--
 	s.queuedBytes -= o.bytes
 	o.st, o.info = st, uintptr(info)
+	if o.kind == opRecv && st == irp.Success {
+		s.receiveCompletedLocked() // ends a receive-event pause (events_conn.go, invariant 33)
+	}
 	*out = append(*out, o)
 }
 
@@ -331,7 +339,9 @@ func (s *socket) Readable() {
 	var out []*op
 	var after []func()
 	s.mu.Lock()
-	s.pumpRecvLocked(&out)
+	if s.cat != dispatch.DatagramSocket { // datagram receives are pumped by s.ext
+		s.pumpRecvLocked(&out)
+	}
 	if s.ext != nil && !s.state.has(stClosing) {
 		s.ext.readable(s, &after)
 	}

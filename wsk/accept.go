@@ -1,0 +1,175 @@
+//go:build linux
+
+package wsk
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// acceptReq holds what WskAccept lent until its IRP completes.
+type acceptReq struct {
+	ctx           any
+	cd            *dispatch.ClientConnectionDispatch
+	local, remote *netip.AddrPort // may be nil
+}
+
+// acceptedConn is a connection taken from the kernel's queue: a provider socket (connection
+// category, connected, every callback disabled: invariant 8) not handed out yet.
+type acceptedConn struct {
+	s             *socket
+	local, remote netip.AddrPort
+	id            dispatch.InspectID // conditional accept only
+}
+
+// adoptSocket builds the record of a connection socket around fd, a connection accept4
+// returned (nonblocking, close-on-exec), and registers it with the engine. On failure
+// the caller still owns fd.
+func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
+	if st := r.reserveSocket(); st != irp.Success {
+		return nil, st
+	}
+	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: family, sotype: unix.SOCK_STREAM, fd: fd}
+	s.state = stConnected | stBound
+	s.ws.Init(&connectionTable, s)
+	efd, err := r.eng.Register(fd, s)
+	if err != nil {
+		r.ctr.socketsOpen.Add(-1)
+		r.rd.Release()
+		return nil, irp.FromError(err)
+	}
+	s.efd = efd
+	r.ctr.socketsCreated.Add(1)
+	return s, irp.Success
+}
+
+// kernelAcceptLocked takes one connection from the kernel's queue. irp.Pending: none is
+// queued. Errors accept(2) reports for the new connection itself (it died in the queue)
+// are skipped; running out of descriptors or memory is STATUS_INSUFFICIENT_RESOURCES; any
+// other error means the listener is gone: STATUS_FILE_FORCED_CLOSED.
+func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
+	for {
+		nfd, sa, err := unix.Accept4(s.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			return nil, irp.Pending
+		case unix.EINTR, unix.ECONNABORTED, unix.EPROTO, unix.ENETDOWN, unix.ENOPROTOOPT,
+			unix.EHOSTDOWN, unix.ENONET, unix.EHOSTUNREACH, unix.EOPNOTSUPP, unix.ENETUNREACH:
+			continue
+		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+			return nil, irp.InsufficientResources
+		default:
+			return nil, irp.FileForcedClosed
+		}
+		c := &acceptedConn{remote: fromSockaddr(sa)}
+		if lsa, err := unix.Getsockname(nfd); err == nil {
+			c.local = fromSockaddr(lsa)
+		}
+		ns, st := s.reg.adoptSocket(nfd, s.family)
+		if st != irp.Success {
+			// Nobody will own it: reset it rather than let the peer wait.
+			setLingerZero(nfd)
+			_ = unix.Close(nfd)
+			s.reg.ctr.resetsSent.Add(1)
+			return nil, st
+		}
+		c.s = ns
+		return c, irp.Success
+	}
+}
+
+// deliverToIRPLocked completes the Accept IRP o with c: the new socket takes the
+// context and connection table WskAccept named, with every callback disabled (it does
+// not inherit the listener's connection callbacks, invariant 38).
+func (s *socket) deliverToIRPLocked(o *op, c *acceptedConn, out *[]*op) {
+	a := o.acc
+	ns := c.s
+	ns.mu.Lock()
+	ns.socketContext = a.ctx
+	if a.cd != nil {
+		ns.clientDispatch = a.cd
+	}
+	clearHeldWatchLocked(ns) // a conditional connection's watcher (inspect.go) is done
+	ns.mu.Unlock()
+	if a.local != nil {
+		*a.local = c.local
+	}
+	if a.remote != nil {
+		*a.remote = c.remote
+	}
+	o.obj = &ns.ws
+	s.finishLocked(o, irp.Success, 0, out)
+}
+
+// listenAccept is WskAccept (listen sockets, and stream sockets once listening). Flags
+// must be 0. It completes at once with the new socket in IoStatus.Object when a
+// connection is queued, else the IRP waits (it is served before the accept event,
+// invariant 31); closing the listener cancels it. local and remote, when not nil, get the
+// addresses.
+func listenAccept(ws *dispatch.Socket, flags dispatch.Flags, acceptContext any,
+	acceptDispatch *dispatch.ClientConnectionDispatch, local, remote *netip.AddrPort, i *irp.IRP) irp.Status {
+	if flags != 0 {
+		return failIRP(i, irp.InvalidParameter)
+	}
+	s := sockOf(ws)
+	o := &op{i: i, kind: opAccept, acc: &acceptReq{ctx: acceptContext, cd: acceptDispatch, local: local, remote: remote}}
+	var out []*op
+	s.mu.Lock()
+	st := s.checkLocked(stListening)
+	if st == irp.Success {
+		st = s.admitLocked(o, 0)
+	}
+	if st != irp.Success {
+		s.mu.Unlock()
+		return failIRP(i, st)
+	}
+	o.queued = true
+	s.sendQ = append(s.sendQ, o)
+	s.serveListenLocked(&out, nil, false)
+	if s.state.has(stDead) {
+		s.lst.kick(s) // the loop tells the application through the events
+	}
+	st = s.pendLocked(o, &out)
+	s.mu.Unlock()
+	return s.syncResult(out, st)
+}
+
+// acceptEvent offers c to WskAcceptEvent (on the loop, no lock held). irp.Success keeps
+// it: the socket takes the returned context and table, and the connection callbacks
+// enabled on the listener (invariant 38: only sockets delivered here inherit them). Any
+// other answer — STATUS_REQUEST_NOT_ACCEPTED, a panic, or a listener already closing —
+// closes it abortively: the peer sees a reset (invariant 36).
+func (s *socket) acceptEvent(c *acceptedConn) {
+	cb := s.lst.client.AcceptEvent
+	st := irp.RequestNotAccepted
+	var actx any
+	var acd *dispatch.ClientConnectionDispatch
+	s.invokeCallback("AcceptEvent", func() {
+		st, actx, acd = cb(s.socketContext, 0, c.local, c.remote, &c.s.ws)
+	})
+	if st != irp.Success {
+		c.s.closeProtocol(nil)
+		return
+	}
+	s.mu.Lock()
+	inherit := s.events & (dispatch.EventReceive | dispatch.EventDisconnect | dispatch.EventSendBacklog)
+	s.mu.Unlock()
+	ns := c.s
+	ns.mu.Lock()
+	ns.socketContext = actx
+	if acd != nil {
+		ns.clientDispatch = acd
+	}
+	clearHeldWatchLocked(ns)
+	if inherit != 0 {
+		// Starts the connection-event delivery (events.go), which also looks again for
+		// data that arrived before the events were on.
+		ns.enabledLocked(inherit)
+	}
+	ns.mu.Unlock()
+}

@@ -1,0 +1,217 @@
+package wsk
+
+import (
+	"net/netip"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// maxDatagram is the largest UDP payload (IPv6 jumbograms aside): a provider buffer of
+// this size never truncates.
+const maxDatagram = 65536
+
+// dgramBuf is one received datagram in a provider-owned, pooled buffer. ind is the
+// indication element that describes it when it is lent to ReceiveFromEvent.
+type dgramBuf struct {
+	b    []byte
+	n    int
+	from netip.AddrPort
+	ind  dispatch.DatagramIndication
+}
+
+var dgramPool = sync.Pool{New: func() any { return &dgramBuf{b: make([]byte, maxDatagram)} }}
+
+func getDgramBuf() *dgramBuf { return dgramPool.Get().(*dgramBuf) }
+
+func putDgramBuf(b *dgramBuf) {
+	b.n, b.from, b.ind = 0, netip.AddrPort{}, dispatch.DatagramIndication{}
+	dgramPool.Put(b)
+}
+
+// recvDatagram reads one datagram from the kernel into a pooled buffer. A datagram from a
+// source other than the fixed remote address is dropped (counted) and the next one read.
+// It returns nil and the error (unix.EAGAIN: nothing left). ECONNREFUSED (an ICMP error
+// of an earlier send, reported once) is skipped: it belongs to no receive.
+func (s *socket) recvDatagram(d *dgram) (*dgramBuf, error) {
+	for {
+		b := getDgramBuf()
+		n, _, _, from, err := unix.Recvmsg(s.fd, b.b, nil, 0)
+		if err != nil {
+			putDgramBuf(b)
+			if err == unix.EINTR || err == unix.ECONNREFUSED {
+				continue
+			}
+			return nil, err
+		}
+		b.n, b.from = n, fromSockaddr(from)
+		if d.remote.IsValid() && b.from != d.remote {
+			putDgramBuf(b)
+			d.dropped++
+			continue
+		}
+		return b, nil
+	}
+}
+
+// takeDatagramLocked finishes the ReceiveFrom op o with datagram b (and recycles b).
+func (s *socket) takeDatagramLocked(o *op, b *dgramBuf, out *[]*op) {
+	a := o.dg
+	n := o.buf.CopyFrom(0, b.b[:b.n])
+	if a.remote != nil {
+		*a.remote = b.from
+	}
+	if a.controlLen != nil {
+		*a.controlLen = 0
+		if a.controlFlags != nil {
+			*a.controlFlags = 0
+			if b.n > o.buf.Length {
+				*a.controlFlags |= MsgTrunc
+			}
+		}
+	}
+	putDgramBuf(b)
+	s.finishLocked(o, irp.Success, n, out)
+}
+
+// pumpDatagramRecvLocked serves the queued ReceiveFrom IRPs: first from the backlog (the
+// oldest datagrams), then from the kernel until EAGAIN. A hard receive error fails the
+// head request only: the next datagram may be fine.
+func (s *socket) pumpDatagramRecvLocked(out *[]*op) {
+	d := dgOf(s)
+	for len(s.recvQ) > 0 && s.sticky == 0 {
+		o := s.recvQ[0]
+		if len(d.backlog) > 0 {
+			b := d.backlog[0]
+			d.backlog[0] = nil
+			d.backlog = d.backlog[1:]
+			s.takeDatagramLocked(o, b, out)
+			continue
+		}
+		b, err := s.recvDatagram(d)
+		if err == unix.EAGAIN {
+			return
+		}
+		if err != nil {
+			s.finishLocked(o, irp.FromError(err), 0, out)
+			continue
+		}
+		s.takeDatagramLocked(o, b, out)
+	}
+}
+
+// drainToBacklogLocked reads the kernel until EAGAIN into the backlog, dropping (and
+// counting) what does not fit: the edge-triggered engine gives no new edge before an
+// EAGAIN, so the kernel must always be read to the end.
+func (s *socket) drainToBacklogLocked(d *dgram) {
+	for {
+		b, err := s.recvDatagram(d)
+		if err != nil {
+			return // EAGAIN, or an error no request is there to report
+		}
+		if len(d.backlog) >= maxDatagramBacklog {
+			putDgramBuf(b)
+			d.dropped++
+			continue
+		}
+		d.backlog = append(d.backlog, b)
+	}
+}
+
+// pumpDatagramSendLocked sends the queued SendTo/SendMessages requests in order until
+// EAGAIN. A request completes when its last datagram is in the kernel, or with the first
+// error (and the bytes sent before it).
+func (s *socket) pumpDatagramSendLocked(out *[]*op) {
+	var segs [maxIovecs][]byte
+	for len(s.sendQ) > 0 && s.sticky == 0 {
+		o := s.sendQ[0]
+		a := o.dg
+		var err error
+		for a.next < len(a.bufs) {
+			var n int
+			n, err = sendDatagram(s.fd, &a.bufs[a.next], segs[:0], a.to)
+			if err != nil {
+				break
+			}
+			a.total += n
+			a.next++
+		}
+		if err == unix.EAGAIN {
+			return
+		}
+		if err != nil {
+			s.finishLocked(o, irp.FromError(err), a.total, out)
+			continue
+		}
+		s.finishLocked(o, irp.Success, a.total, out)
+	}
+}
+
+// sendDatagram sends b as one datagram to to. A Buf of more pieces than one sendmsg takes
+// is gathered into one slice first (a datagram cannot be split over two calls).
+func sendDatagram(fd int, b *dispatch.Buf, segs [][]byte, to unix.Sockaddr) (int, error) {
+	nseg := 0
+	for range b.Segments {
+		nseg++
+	}
+	if nseg > maxIovecs {
+		flat := make([]byte, b.Length)
+		b.CopyTo(0, flat)
+		segs = append(segs[:0], flat)
+	} else {
+		segs = segmentsFrom(b, 0, segs)
+	}
+	for {
+		var n int
+		var err error
+		if len(segs) <= 1 {
+			var p []byte
+			if len(segs) == 1 {
+				p = segs[0]
+			}
+			n, err = unix.SendmsgN(fd, p, nil, to, unix.MSG_NOSIGNAL)
+		} else {
+			n, err = unix.SendmsgBuffers(fd, segs, nil, to, unix.MSG_NOSIGNAL)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
+
+// disconnectDatagram dissolves a UDP socket's association (connect with AF_UNSPEC): the
+// kernel accepts datagrams from any source again.
+func disconnectDatagram(fd int) {
+	var sa unix.RawSockaddr // Family 0 == AF_UNSPEC
+	_, _, _ = unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+}
+
+// readable is the datagram half of Readable (on the loop, mu held, socket not closing):
+// the queued ReceiveFrom IRPs take what they can first (invariant 31), the rest of the
+// kernel's queue moves to the backlog, and an enabled ReceiveFromEvent is offered the
+// backlog.
+func (d *dgram) readable(s *socket, after *[]func()) {
+	var out []*op
+	s.pumpDatagramRecvLocked(&out)
+	if len(s.recvQ) == 0 {
+		s.drainToBacklogLocked(d)
+	}
+	if len(out) > 0 {
+		*after = append(*after, func() { s.complete(out) })
+	}
+	s.offerEventLocked(d, after)
+}
+
+// writable is the datagram half of Writable: push the queued sends.
+func (d *dgram) writable(s *socket, after *[]func()) {
+	var out []*op
+	s.pumpDatagramSendLocked(&out)
+	if len(out) > 0 {
+		*after = append(*after, func() { s.complete(out) })
+	}
+}

@@ -1,0 +1,135 @@
+//go:build linux
+
+package wsk
+
+import (
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// eventGate tracks which event callbacks of one socket are running, so that disabling a
+// running callback can wait for it (§2.7, invariant 35). It lives in the socket and is
+// guarded by socket.mu.
+//
+//	field     meaning
+//	running   the events whose callback has been started and has not returned (one call
+//	          per event at most: deliveries are serial per socket, invariant 32)
+//	waiters   disable requests (with an IRP) waiting for a running callback to return
+//
+// A bit of running is set under mu before the callback is started (through
+// invokeCallback, with no lock) and cleared under mu after it returned (or was refused
+// because close began). The IRPs of waiters whose events are no longer running are
+// completed with STATUS_SUCCESS after mu is released.
+type eventGate struct {
+	running dispatch.EventMask
+	waiters []disableWaiter
+}
+
+// disableWaiter is one WSK_EVENT_DISABLE request that returned STATUS_PENDING.
+type disableWaiter struct {
+	mask dispatch.EventMask
+	i    *irp.IRP
+}
+
+// beginLocked records that the callback of ev is about to run. Running it twice at once
+// would break the serial delivery rule (invariant 32): a bug in the caller.
+func (g *eventGate) beginLocked(ev dispatch.EventMask) {
+	if g.running&ev != 0 {
+		panic("wsk: event callback started while it is running (invariant 32)")
+	}
+	g.running |= ev
+}
+
+// endLocked records that the callback of ev returned, and moves the disable IRPs that no
+// longer wait for anything to *done (the caller completes them after Unlock).
+func (g *eventGate) endLocked(ev dispatch.EventMask, done *[]*irp.IRP) {
+	if g.running&ev == 0 {
+		panic("wsk: event callback ended but was not running (invariant 32)")
+	}
+	g.running &^= ev
+	keep := g.waiters[:0]
+	for _, w := range g.waiters {
+		if g.running&w.mask == 0 {
+			*done = append(*done, w.i)
+			continue
+		}
+		keep = append(keep, w)
+	}
+	for k := len(keep); k < len(g.waiters); k++ {
+		g.waiters[k] = disableWaiter{}
+	}
+	g.waiters = keep
+}
+
+// completeDisables completes the disable IRPs endLocked released (no lock held: the
+// completion routines are user code).
+func completeDisables(done []*irp.IRP) {
+	for _, i := range done {
+		i.Complete(irp.Success, 0)
+	}
+}
+
+// disableLocked is the WSK_EVENT_DISABLE half of SO_WSK_EVENT_CALLBACK for one event:
+// the event stops at once (no new call starts), and
+//   - with no call in progress: STATUS_SUCCESS (the IRP, if any, is completed by the caller);
+//   - with a call in progress and an IRP: the IRP is marked pending and completes once the
+//     call returned; the result is STATUS_PENDING;
+//   - with a call in progress and no IRP: STATUS_EVENT_PENDING (an NT_SUCCESS value).
+//
+// Static callbacks (WSK_SET_STATIC_EVENT_CALLBACKS) are not modelled, so every enabled
+// event can be disabled.
+func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
+	s.events &^= mask
+	if s.gate.running&mask == 0 {
+		return irp.Success
+	}
+	if i == nil {
+		return irp.EventPending
+	}
+	i.MarkPending()
+	s.gate.waiters = append(s.gate.waiters, disableWaiter{mask: mask, i: i})
+	return irp.Pending
+}
+
+// enabledLocked records newly enabled events and wakes the delivery: data, a FIN or a
+// reset may already be waiting, and the engine reports readiness by edges, so no new
+// edge would come for them.
+func (s *socket) enabledLocked(mask dispatch.EventMask) {
+	s.events |= mask
+	if s.cat != dispatch.ConnectionSocket {
+		return
+	}
+	ce, _ := s.ext.(*connEvents)
+	if ce == nil {
+		ce = newConnEvents()
+		s.ext = ce
+	}
+	if mask&(dispatch.EventReceive|dispatch.EventDisconnect) != 0 {
+		s.postReadable()
+	}
+	if mask&dispatch.EventSendBacklog != 0 {
+		ce.lastBacklog = -1 // report the current value once
+		s.postWritable()
+	}
+}
+
+// postReadable runs s.Readable on the socket's loop soon. It is how a delivery resumes
+// without a new edge (a receive re-armed the events, a list was released, the events were
+// enabled). It may be called with mu held (Post takes only the loop's queue lock). After
+// close began, Readable finds stClosing and an empty receive queue and does nothing.
+func (s *socket) postReadable() { s.post(s.Readable) }
+
+// postWritable is postReadable for s.Writable.
+func (s *socket) postWritable() { s.post(s.Writable) }
+
+// post runs fn on the socket's loop. The posted queue is bounded (engine MaxPosted); when
+// it is full, a zero-delay timer (unbounded, also run on the loop) takes fn instead, so a
+// wake-up is never lost.
+func (s *socket) post(fn func()) {
+	if s.efd == nil {
+		return
+	}
+	if l := s.efd.Loop(); !l.Post(fn) {
+		l.AfterFunc(0, fn)
+	}
+}

@@ -1,0 +1,102 @@
+//go:build linux
+
+package wsk
+
+import (
+	"sync"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// indicationSize is the size of one pooled indication buffer: the most one receive event
+// shows at once (less when Limits.MaxQueuedBytesPerSocket leaves less room).
+const indicationSize = 64 << 10
+
+// indication is one WSK_DATA_INDICATION the provider lends to WskReceiveEvent (§2.8). The
+// provider owns it; list is what the application sees. Returning STATUS_PENDING lends it
+// to the application until Release, with &list as its key.
+type indication struct {
+	list dispatch.DataIndication
+	buf  []byte
+	n    int // bytes indicated (list.Buffer.Length)
+
+	// early: Release came while the callback was still running (it handed the list to
+	// another goroutine before returning STATUS_PENDING). Settled when it returns.
+	early bool
+}
+
+// indicationPool recycles indication buffers: a busy connection makes one event per
+// readable edge, and 64 KiB per event would otherwise be garbage each time.
+var indicationPool = sync.Pool{New: func() any { return &indication{buf: make([]byte, indicationSize)} }}
+
+func getIndication() *indication { return indicationPool.Get().(*indication) }
+
+// putIndication returns ind to the pool. Only the provider calls it, and only for lists
+// that are no longer lent: after the callback returned SUCCESS or DATA_NOT_ACCEPTED, or
+// after Release.
+func putIndication(ind *indication) {
+	ind.list = dispatch.DataIndication{}
+	ind.n = 0
+	ind.early = false
+	indicationPool.Put(ind)
+}
+
+// connRelease is WskRelease for connection sockets: it gives back a list the application
+// retained by returning STATUS_PENDING from WskReceiveEvent. It may be called on any
+// goroutine, once per retained list, with the list's first element. A list that is not
+// retained (never lent, already released, or lent by another socket) is
+// STATUS_INVALID_PARAMETER; a dead socket refuses it like every other call
+// (STATUS_FILE_FORCED_CLOSED). When the retained bytes had stopped the delivery
+// (Limits.MaxQueuedBytesPerSocket), it resumes.
+func connRelease(ws *dispatch.Socket, list *dispatch.DataIndication) irp.Status {
+	s := sockOf(ws)
+	if s == nil || list == nil {
+		return irp.InvalidParameter
+	}
+	s.mu.Lock()
+	if s.state.has(stDead) {
+		s.mu.Unlock()
+		return irp.FileForcedClosed
+	}
+	ce, _ := s.ext.(*connEvents)
+	var ind *indication
+	if ce != nil {
+		ind = ce.retained[list]
+	}
+	if ind == nil && ce != nil && ce.cur != nil && &ce.cur.list == list && !ce.cur.early {
+		// The callback has not returned yet: its STATUS_PENDING is still to come.
+		ce.cur.early = true
+		s.mu.Unlock()
+		return irp.Success
+	}
+	if ind == nil {
+		s.mu.Unlock()
+		return irp.InvalidParameter
+	}
+	delete(ce.retained, list)
+	stalled := ce.retainedBytes >= s.reg.limits.MaxQueuedBytesPerSocket
+	ce.retainedBytes -= ind.n
+	if stalled && !s.state.has(stClosing) {
+		s.postReadable()
+	}
+	s.mu.Unlock()
+	putIndication(ind)
+	return irp.Success
+}
+
+// retainedAtCloseLocked is step 5 of the close protocol for indications: the provider
+// never takes back a list the application still holds (invariant 26), since it may still
+// be reading it. Holding one at close is a contract violation: it is counted
+// (Stats.Misuse) and logged, and the buffers are left to the garbage collector.
+func (s *socket) retainedAtCloseLocked() {
+	ce, _ := s.ext.(*connEvents)
+	if ce == nil || len(ce.retained) == 0 {
+		return
+	}
+	s.reg.ctr.misuse.Add(uint64(len(ce.retained)))
+	s.reg.log.Error("wsk: socket closed while the application retains receive indications (invariant 26)",
+		"lists", len(ce.retained), "bytes", ce.retainedBytes)
+	clear(ce.retained)
+	ce.retainedBytes = 0
+}

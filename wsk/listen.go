@@ -1,0 +1,257 @@
+//go:build linux
+
+package wsk
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// listenBacklog is the backlog given to listen(2). WSK has no backlog parameter (the
+// Windows stack sizes it itself), so the provider asks for SOMAXCONN, which Linux clamps
+// to net.core.somaxconn. Connections the application has not accepted yet wait in the
+// kernel's queue; closing the listener resets them (the peers see ECONNRESET).
+const listenBacklog = unix.SOMAXCONN
+
+// listenTable is the provider table of listening sockets (§2.4 order).
+var listenTable = dispatch.ListenDispatch{
+	BasicDispatch:   basicTable,
+	Bind:            listenBind,
+	Accept:          listenAccept,
+	InspectComplete: listenInspectComplete,
+	GetLocalAddress: connGetLocalAddress,
+}
+
+// listener is the listening side of a listen or stream socket (socket.lst). It is the
+// socket's readinessExt once the socket listens. Every field is guarded by the socket's mu.
+//
+// Where a connection is between the kernel and the application:
+//
+//	kernel accept queue  → not yet taken (no Accept IRP, no accept event, not conditional)
+//	pended               → conditional accept: taken from the kernel, InspectEvent running or
+//	                       returned Pend, waiting for WskInspectComplete
+//	ready                → conditional accept: the application said Accept, waiting for an
+//	                       Accept IRP or the accept event
+//
+// Connections in pended and ready are provider sockets never handed out: closing the
+// listener closes them abortively (the peer sees RST), as the kernel does with its queue.
+type listener struct {
+	client      *dispatch.ClientListenDispatch // the listen callbacks; nil when none were given
+	conditional bool                           // SO_CONDITIONAL_ACCEPT was set before bind
+	ready       []*acceptedConn
+	pended      map[dispatch.InspectID]*acceptedConn
+	serial      uint32 // the last InspectID.SerialNumber handed out
+	deadSent    bool   // the nil accept / nil InspectID event was delivered
+}
+
+// newListenSocket creates a WSK_FLAG_LISTEN_SOCKET socket: TCP only; the client table,
+// if any, must be a *dispatch.ClientListenDispatch.
+func (r *Registration) newListenSocket(fam, sotype, proto int, ctx, cd any) (*socket, irp.Status) {
+	if sotype != SockStream || (proto != 0 && proto != IPProtoTCP) {
+		return nil, irp.InvalidParameter
+	}
+	var cl *dispatch.ClientListenDispatch
+	if cd != nil {
+		c, ok := cd.(*dispatch.ClientListenDispatch)
+		if !ok {
+			return nil, irp.InvalidParameter
+		}
+		cl = c
+	}
+	s, st := r.newSocket(dispatch.ListenSocket, fam, unix.SOCK_STREAM, unix.IPPROTO_TCP, &listenTable, ctx, cd)
+	if st != irp.Success {
+		return nil, st
+	}
+	s.lst = &listener{client: cl}
+	return s, irp.Success
+}
+
+// listenBind is WskBind on a listen socket: bind, then listen(2) at once (a WSK listen
+// socket listens from its bind on). Flags must be 0; binding twice is
+// STATUS_INVALID_DEVICE_STATE.
+func listenBind(ws *dispatch.Socket, local netip.AddrPort, flags dispatch.Flags, i *irp.IRP) irp.Status {
+	if flags != 0 {
+		return failIRP(i, irp.InvalidParameter)
+	}
+	s := sockOf(ws)
+	if st := s.bind(local); st != irp.Success {
+		return failIRP(i, st)
+	}
+	return failIRP(i, s.startListen())
+}
+
+// startListen runs listen(2) on a bound socket and makes the listener its readiness
+// extension. A socket that connects or connected is STATUS_INVALID_DEVICE_STATE.
+func (s *socket) startListen() irp.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.checkLocked(stBound); st != irp.Success {
+		return st
+	}
+	if s.state&(stConnecting|stConnected|stListening) != 0 {
+		return irp.InvalidDeviceState
+	}
+	if err := unix.Listen(s.fd, listenBacklog); err != nil {
+		return irp.FromError(err)
+	}
+	s.state |= stListening
+	s.ext = s.lst
+	if s.events != 0 {
+		s.lst.kick(s) // a stream socket may have enabled the accept event before Listen
+	}
+	return irp.Success
+}
+
+// readable is the listener's readiness (on the loop, mu held, queued IRPs not yet served:
+// a listener has no receive queue). Accept IRPs are served first, then the events.
+func (l *listener) readable(s *socket, after *[]func()) {
+	var out []*op
+	if s.state.has(stDead) && !l.deadSent {
+		s.dieLocked(&out, after) // it died in a call: tell the application from here
+	}
+	s.serveListenLocked(&out, after, true)
+	if len(out) > 0 {
+		// Completions first: prepend, so they run before any callback gathered here.
+		*after = append([]func(){func() { s.complete(out) }}, *after...)
+	}
+}
+
+// writable: a listener never waits to write.
+func (l *listener) writable(*socket, *[]func()) {}
+
+// kick makes the loop look at the listener again (an event was just enabled, a
+// conditional connection became ready): the engine is edge-triggered, and the kernel
+// queue may already hold connections whose edge went by. Called with or without mu.
+func (l *listener) kick(s *socket) {
+	if s.efd != nil {
+		s.efd.Loop().Post(s.Readable)
+	}
+}
+
+// acceptEventOn reports whether the accept event is enabled and has a callback.
+func (s *socket) acceptEventOnLocked() bool {
+	l := s.lst
+	return s.events&dispatch.EventAccept != 0 && l.client != nil && l.client.AcceptEvent != nil
+}
+
+// serveListenLocked moves connections to their consumers: queued Accept IRPs first
+// (invariant 31), then, when onLoop (callbacks may be gathered), the inspect and accept
+// events. A call path (Accept, InspectComplete) passes onLoop false and kicks the loop
+// instead, so callbacks always run on the engine goroutine.
+func (s *socket) serveListenLocked(out *[]*op, after *[]func(), onLoop bool) {
+	l := s.lst
+	if !s.state.has(stListening) || s.state&(stDead|stClosing) != 0 {
+		return
+	}
+	if onLoop && l.conditional {
+		s.inspectNewLocked(out, after)
+	}
+	for {
+		o := s.firstAcceptLocked()
+		if o == nil {
+			break
+		}
+		c, st := s.takeConnLocked()
+		if st == irp.Pending {
+			return
+		}
+		if st == irp.FileForcedClosed {
+			s.dieLocked(out, after)
+			return
+		}
+		if st != irp.Success {
+			s.finishLocked(o, st, 0, out)
+			continue
+		}
+		s.deliverToIRPLocked(o, c, out)
+	}
+	if !onLoop || !s.acceptEventOnLocked() {
+		return
+	}
+	for {
+		c, st := s.takeConnLocked()
+		if st == irp.Pending {
+			return
+		}
+		if st == irp.FileForcedClosed {
+			s.dieLocked(out, after)
+			return
+		}
+		if st != irp.Success {
+			return // out of resources: the connection was reset; try again on the next edge
+		}
+		*after = append(*after, func() { s.acceptEvent(c) })
+	}
+}
+
+// firstAcceptLocked returns the oldest queued Accept IRP, or nil.
+func (s *socket) firstAcceptLocked() *op {
+	for _, o := range s.sendQ {
+		if o.kind == opAccept {
+			return o
+		}
+	}
+	return nil
+}
+
+// takeConnLocked takes the next connection for a consumer: from the ready list of a
+// conditional listener, else from the kernel. irp.Pending means none is there;
+// irp.FileForcedClosed means the listener died.
+func (s *socket) takeConnLocked() (*acceptedConn, irp.Status) {
+	l := s.lst
+	if l.conditional {
+		if len(l.ready) == 0 {
+			return nil, irp.Pending
+		}
+		c := l.ready[0]
+		l.ready[0] = nil
+		l.ready = l.ready[1:]
+		return c, irp.Success
+	}
+	return s.kernelAcceptLocked()
+}
+
+// dieLocked marks the listener dead (invariant 37: every later call gets
+// STATUS_FILE_FORCED_CLOSED), fails the queued Accept IRPs with it and, once, tells the
+// application through the nil accept socket / nil InspectID.
+func (s *socket) dieLocked(out *[]*op, after *[]func()) {
+	s.state |= stDead
+	s.failLocked(irp.FileForcedClosed, out)
+	l := s.lst
+	if l.deadSent || after == nil {
+		return
+	}
+	l.deadSent = true
+	if s.acceptEventOnLocked() {
+		cb := l.client.AcceptEvent
+		*after = append(*after, func() {
+			s.invokeCallback("AcceptEvent", func() { _, _, _ = cb(s.socketContext, 0, netip.AddrPort{}, netip.AddrPort{}, nil) })
+		})
+	}
+	if l.conditional && l.client != nil && l.client.InspectEvent != nil {
+		cb := l.client.InspectEvent
+		*after = append(*after, func() {
+			s.invokeCallback("InspectEvent", func() { _ = cb(s.socketContext, netip.AddrPort{}, netip.AddrPort{}, nil) })
+		})
+	}
+}
+
+// dropHeld closes, abortively, the connections the listener took from the kernel but
+// never handed out (close protocol, after step 5: stClosing keeps new ones out).
+func (l *listener) dropHeld(s *socket) {
+	s.mu.Lock()
+	held := l.ready
+	l.ready = nil
+	for id, c := range l.pended {
+		held = append(held, c)
+		delete(l.pended, id)
+	}
+	s.mu.Unlock()
+	for _, c := range held {
+		c.s.closeProtocol(nil)
+	}
+}
