@@ -48,12 +48,12 @@ var datagramTable = dispatch.DatagramDispatch{
 
 // dgram is the datagram part of a socket record. Every field is guarded by socket.mu.
 type dgram struct {
-	remote   netip.AddrPort // SIO_WSK_SET_REMOTE_ADDRESS: the fixed peer (invalid: none)
-	sendTo   netip.AddrPort // SIO_WSK_SET_SENDTO_ADDRESS: default destination (invalid: none)
-	backlog  []*dgramBuf    // received, not yet taken, oldest first (≤ maxDatagramBacklog)
-	lent     map[*dispatch.DatagramIndication][]*dgramBuf
-	dropped  int  // datagrams dropped: backlog full, or from a source other than remote
-	inEvent  bool // a ReceiveFromEvent call is running (they are serial per socket)
+	remote  netip.AddrPort // SIO_WSK_SET_REMOTE_ADDRESS: the fixed peer (invalid: none)
+	sendTo  netip.AddrPort // SIO_WSK_SET_SENDTO_ADDRESS: default destination (invalid: none)
+	backlog []*dgramBuf    // received, not yet taken, oldest first (≤ maxDatagramBacklog)
+	lent    map[*dispatch.DatagramIndication][]*dgramBuf
+	dropped int  // datagrams dropped: backlog full, or from a source other than remote
+	inEvent bool // a ReceiveFromEvent call is running (they are serial per socket)
 }
 
 // dgArgs are the arguments of a datagram op (op.dg).
