@@ -71,8 +71,8 @@
 //	WSK_CLIENT_DISPATCH.WskClientEvent   dispatch.ClientDispatch.ClientEvent (never called: no events defined)
 //
 //	WSK_PROVIDER_DISPATCH (ProviderNPI.Dispatch):
-//	  WskSocket                          .Socket        (basic, connection and datagram
-//	                                                     sockets; listen, stream: later phases)
+//	  WskSocket                          .Socket        (every category: basic, listen,
+//	                                                     connection, datagram, stream)
 //	  WskSocketConnect                   .SocketConnect
 //	  WskControlClient                   .ControlClient (TRANSPORT_LIST_QUERY, TRANSPORT_LIST_CHANGE)
 //	  WskGetAddressInfo                  .GetAddressInfo (net.DefaultResolver)
@@ -96,21 +96,27 @@
 //	  WskRelease                         .Release (lists retained by ReceiveEvent; unknown list: INVALID_PARAMETER)
 //	  WskConnectEx                       .ConnectEx
 //	  WskSendEx / WskReceiveEx           .SendEx / .ReceiveEx (reserved: STATUS_NOT_SUPPORTED)
-//	WSK_PROVIDER_LISTEN_DISPATCH         Socket.Listen()   (later phase)
+//	WSK_PROVIDER_LISTEN_DISPATCH         Socket.Listen()   (TCP, listen.go; listen(2) backlog SOMAXCONN)
+//	  WskBind                            .Bind (binds and listens)
+//	  WskAccept                          .Accept (new socket in IoStatus.Object; queued IRP beats the event)
+//	  WskInspectComplete                 .InspectComplete (SO_CONDITIONAL_ACCEPT, inspect.go)
+//	  WskGetLocalAddress                 .GetLocalAddress
+//	  SO_CONDITIONAL_ACCEPT              ControlSocket(Set/GetOption, dispatch.SOConditionalAccept), before bind
 //	WSK_PROVIDER_DATAGRAM_DISPATCH       Socket.Datagram() (UDP v4/v6, datagram.go)
 //	  WskSendTo / WskSendMessages        .SendTo / .SendMessages (complete once in the kernel)
 //	  WskReceiveFrom                     .ReceiveFrom (MsgTrunc in controlFlags)
 //	  WskRelease (datagram list)         .Release (lists retained by ReceiveFromEvent)
 //	  SIO_WSK_SET_REMOTE_ADDRESS,        ControlSocket(Ioctl, ...) with a SOCKADDR input
 //	  SIO_WSK_SET_SENDTO_ADDRESS           (SockaddrBytes / ParseSockaddr)
-//	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream()   (later phase)
+//	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream()   (stream.go: Bind, then Listen or Connect commits)
+//	  WskListen                          .Listen (others as the listen and connection tables)
 //
 //	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK:
 //	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (peeked bytes; serial; pause after partial/DATA_NOT_ACCEPTED)
 //	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent (peer FIN; RST with FlagAbortive)
 //	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (SO_SNDBUF/2, on change or drain)
-//	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent          (later phase)
-//	  WskInspectEvent / WskAbortEvent    ClientListenDispatch.InspectEvent / .AbortEvent (later phase)
+//	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent (nil socket: listener dead; inherits the listener's connection events)
+//	  WskInspectEvent / WskAbortEvent    ClientListenDispatch.InspectEvent / .AbortEvent (after the kernel handshake: Reject resets)
 //	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent (undelivered datagrams: bounded backlog, drop when full)
 //
 //	AF_INET, AF_INET6, SOCK_STREAM, …    AFInet, AFInet6 (23; Linux's 10 accepted), SockStream, …
