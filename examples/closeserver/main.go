@@ -1,76 +1,87 @@
-// Command closeserver is gowsk's guided tour of the close protocol.
+// Command closeserver is gowsk's guided tour of the close protocol, on real sockets.
 //
-// This first version tours the foundation that every socket close is built from: the
-// completion object (package irp) and the rundown guard (package refcount). The socket
-// server, with a real peer observing FIN versus RST, arrives with the provider (package wsk).
+// With no flags it runs the tour: a gowsk server (package wsk: a listen socket, Accept,
+// Receive, Send, Disconnect and CloseSocket IRPs) on 127.0.0.1 and a plain net.Conn
+// client, the peer, whose read() shows what reached the wire. Five steps teach the ways a
+// WSK connection ends:
+//
+//  1. Graceful disconnect, then close. Disconnect sends its final buffer and a FIN; the
+//     peer reads the bytes and EOF and answers with its FIN; the server's Receive
+//     completes with 0 bytes; now shut in both directions, CloseSocket sends no RST.
+//  2. Abortive disconnect (WSK_FLAG_ABORTIVE): the RST goes out at once and the peer
+//     reads ECONNRESET. Linux reports a reset once (the peer's next read is EOF), but
+//     the socket keeps the error: every later call gets STATUS_CONNECTION_ABORTED until
+//     CloseSocket, which does not reset a second time.
+//  3. Close while still connected: CloseSocket resets the connection itself
+//     (SO_LINGER{1,0}), because a connection not disconnected both ways cannot close
+//     cleanly. Bytes the peer already received stay readable; then it reads ECONNRESET.
+//  4. Close with pending receive IRPs: close cancels each one (STATUS_CANCELLED, 0 bytes)
+//     in queue order and completes its own IRP last, the single "everything is
+//     finished" signal.
+//  5. Calls racing close: every call is either refused at once (STATUS_INVALID_HANDLE)
+//     or admitted and then cancelled by the close; every IRP completes exactly once and
+//     the close IRP after every call it admitted. Which calls win varies, so the tour
+//     prints only the facts that hold for every outcome.
+//
+// The transcript has no ports and no timings, so a test pins it in full (and the README
+// shows it).
+//
+// With -listen ADDR it is a small line server on the same API, for trying the close
+// kinds by hand (nc 127.0.0.1 PORT). The first line on stdout is exactly
+// "listening on HOST:PORT" (the bound address, so -listen 127.0.0.1:0 works); it serves
+// until SIGINT or SIGTERM, then closes every socket and deregisters (Deregister waits for
+// every socket). Commands, one per line (command names in any case):
+//
+//	ECHO <text>      replies <text>
+//	CLOSE graceful   graceful disconnect with the final buffer "BYE\n", then waits for
+//	                 the peer's FIN (reading and dropping anything before it) and closes:
+//	                 no RST
+//	CLOSE abortive   abortive disconnect, then close: the peer reads ECONNRESET
+//	CLOSE socket     CloseSocket on the open connection: the peer reads ECONNRESET
+//	PEND <n>         posts n receive IRPs (1 <= n <= 1024), then closes; the report goes
+//	                 to the server's stdout, e.g. "conn 4: PEND 3: 3 of 3 receive IRPs
+//	                 completed with STATUS_CANCELLED before the close IRP completed with
+//	                 STATUS_SUCCESS"; the peer gets no line, only the reset
+//	STATS            one line of JSON: the registration's wsk.Stats
+//
+// Anything else gets "ERR <reason>" and the connection stays usable. A line is at most
+// 4096 bytes (newline excluded; a trailing "\r" is ignored): a longer one gets
+// "ERR line too long ..." once and is skipped up to its newline, and the next line is
+// read normally. A peer that disconnects (FIN) gets the server's FIN back and a clean
+// close; at shutdown, connections still open are closed and so reset. Commands are
+// logged on stdout with the connection's number.
 //
 //	go run ./examples/closeserver
+//	go run ./examples/closeserver -listen 127.0.0.1:7000
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"os"
-
-	"github.com/gowsk/gowsk/irp"
-	"github.com/gowsk/gowsk/refcount"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	step1IRPLifecycle()
-	step2Cancellation()
-	step3RundownAroundClose()
-	fmt.Println("tour complete")
-	os.Exit(0)
-}
-
-// provider is the device a call enters; it stands in for the WSK provider.
-var provider = &irp.Device{Name: "provider"}
-
-func step1IRPLifecycle() {
-	fmt.Println("== 1. IRP lifecycle: allocate, call, complete, free")
-	i := irp.Allocate(1)
-	i.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
-		fmt.Printf("   completion routine: status=%v information=%d pendingReturned=%v\n",
-			i.IoStatus.Status, i.IoStatus.Information, i.PendingReturned())
-		// The IRP is ours (we allocated it): stop the walk and keep ownership.
-		return irp.MoreProcessingRequired
-	}, nil, irp.InvokeAlways)
-
-	// The "provider" cannot finish at once: it marks the IRP pending and returns Pending.
-	i.Enter(provider)
-	i.MarkPending()
-	fmt.Println("   call returned:", irp.Pending)
-
-	// Later, the provider completes it; the routine runs exactly once.
-	i.Complete(irp.Success, 5)
-	i.Free()
-}
-
-func step2Cancellation() {
-	fmt.Println("== 2. Cancellation: the cancel routine completes the IRP with STATUS_CANCELLED")
-	i := irp.Allocate(1)
-	i.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
-		fmt.Printf("   completion routine: status=%v (%d), winsock=%d\n",
-			i.IoStatus.Status, i.IoStatus.Information, i.IoStatus.Status.Winsock())
-		return irp.MoreProcessingRequired
-	}, nil, irp.InvokeAlways)
-	i.Enter(provider)
-	i.MarkPending()
-	i.SetCancelRoutine(func(i *irp.IRP) {
-		fmt.Println("   cancel routine runs (once)")
-		i.Complete(irp.Cancelled, 0)
-	})
-	fmt.Println("   Cancel found a routine:", i.Cancel())
-	fmt.Println("   a second Cancel finds none:", i.Cancel())
-	i.Free()
-}
-
-func step3RundownAroundClose() {
-	fmt.Println("== 3. Rundown around close: calls in flight finish first, later calls are refused")
-	var r refcount.Rundown
-	fmt.Println("   a call enters (Acquire):", r.Acquire())
-	r.WaitFunc(func() { fmt.Println("   close continues: no call in flight any more") })
-	fmt.Println("   close began; a new call is refused (Acquire):", r.Acquire())
-	fmt.Println("   the call in flight returns (Release)")
-	r.Release()
+	listen := flag.String("listen", "", "serve the line protocol on `ADDR` (host:port) until SIGINT or SIGTERM, instead of the tour")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "closeserver: unexpected arguments:", flag.Args())
+		flag.Usage()
+		os.Exit(2)
+	}
+	var err error
+	if *listen == "" {
+		err = tour(os.Stdout)
+	} else {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err = run(ctx, *listen, os.Stdout)
+		stop()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "closeserver:", err)
+		os.Exit(1)
+	}
 }
