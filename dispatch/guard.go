@@ -35,7 +35,11 @@ func refuse(i *irp.IRP, st irp.Status) irp.Status {
 	if i == nil {
 		return st
 	}
-	if e := i.Enter(ProviderDevice); e != irp.Success {
+	e, inUse := i.EnterExclusive(ProviderDevice)
+	if inUse {
+		return irp.InvalidParameter // a pending IRP sent again: not ours to complete
+	}
+	if e != irp.Success {
 		st = e
 	}
 	i.Complete(st, 0)
@@ -45,21 +49,36 @@ func refuse(i *irp.IRP, st irp.Status) irp.Status {
 // begin opens a guarded call that takes an IRP. ok is false when the call must not go on;
 // st is then the status to return (the IRP, if any, is already completed with it). When
 // ok is true the caller must call s.end(held).
+//
+// An IRP the provider still holds (a pending IRP sent again) is refused before anything
+// touches it: STATUS_INVALID_PARAMETER is returned and the IRP is not completed, because
+// completing it would complete the pending original under its real owner's feet (bug
+// check 0xC9 IRP_SENT_WHILE_PENDING; a panic in verifier mode). The original goes on
+// and completes once, normally.
 func (s *Socket) begin(i *irp.IRP) (st irp.Status, ok, held bool) {
-	if s == nil || i == nil {
-		return refuse(i, irp.InvalidParameter), false, false
+	if i == nil {
+		return irp.InvalidParameter, false, false
 	}
-	if s.basic == nil {
-		return refuse(i, irp.InvalidHandle), false, false
+	// Enter first, before the rundown: a verifier panic here then leaves no reference
+	// behind, and every refusal below completes an IRP that is properly entered.
+	e, inUse := i.EnterExclusive(ProviderDevice)
+	switch {
+	case inUse:
+		return irp.InvalidParameter, false, false // not ours to complete
+	case e != irp.Success:
+		i.Complete(e, 0)
+		return e, false, false
+	case s == nil:
+		i.Complete(irp.InvalidParameter, 0)
+		return irp.InvalidParameter, false, false
+	case s.basic == nil:
+		i.Complete(irp.InvalidHandle, 0)
+		return irp.InvalidHandle, false, false
 	}
 	proceed, held := acquireHook(s)
 	if !proceed {
-		return refuse(i, irp.InvalidHandle), false, false
-	}
-	if e := i.Enter(ProviderDevice); e != irp.Success {
-		s.end(held)
-		i.Complete(e, 0)
-		return e, false, false
+		i.Complete(irp.InvalidHandle, 0)
+		return irp.InvalidHandle, false, false
 	}
 	return irp.Success, true, held
 }

@@ -50,17 +50,24 @@ func guardControlSocket(s *Socket, reqType ControlType, code uint32, level uint3
 // handing it on, and the rule "Pending is returned iff PendingReturned is set" (§4.5)
 // must hold for the caller.
 func guardCloseSocket(s *Socket, i *irp.IRP) irp.Status {
-	if s == nil || i == nil {
-		return refuse(i, irp.InvalidParameter)
+	if i == nil {
+		return irp.InvalidParameter
 	}
-	if s.basic == nil || !s.closing.CompareAndSwap(0, 1) {
-		return refuse(i, irp.InvalidHandle)
-	}
-	if e := i.Enter(ProviderDevice); e != irp.Success {
-		// The close never started: let a retry with a good IRP win again.
-		s.closing.Store(0)
+	// Enter before the closing CAS, so that an IRP that cannot be entered (no location
+	// left, or still pending elsewhere) never consumes the one close a socket gets.
+	e, inUse := i.EnterExclusive(ProviderDevice)
+	switch {
+	case inUse:
+		return irp.InvalidParameter // a pending IRP sent again: not ours to complete
+	case e != irp.Success:
 		i.Complete(e, 0)
 		return e
+	case s == nil:
+		i.Complete(irp.InvalidParameter, 0)
+		return irp.InvalidParameter
+	case s.basic == nil || !s.closing.CompareAndSwap(0, 1):
+		i.Complete(irp.InvalidHandle, 0)
+		return irp.InvalidHandle
 	}
 	i.MarkPending()
 	inner := s.basic.CloseSocket

@@ -106,6 +106,11 @@ func (i *IRP) walk() {
 		k := i.current
 		loc := i.stack[k-1]
 		i.stack[k-1] = location{} // finished locations are zeroed
+		if loc.device != nil && i.exclusive.Load() == loc.device {
+			// The exclusive holder is done with the IRP: release the claim before the
+			// routine above runs, because that routine may resubmit it at once.
+			i.exclusive.Store(nil)
+		}
 		i.current = k + 1
 		i.pendingReturned = loc.pending
 

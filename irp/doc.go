@@ -14,7 +14,8 @@
 //	IoFreeIrp                        (*IRP).Free
 //	IoReuseIrp(irp, status)          (*IRP).Reuse(status)
 //	IoSetCompletionRoutine           (*IRP).SetCompletionRoutine(r, ctx, InvokeOnSuccess|…)
-//	IoCallDriver (callee half)       (*IRP).Enter(dev)
+//	IoCallDriver (callee half)       (*IRP).Enter(dev); EnterExclusive(dev) at a guard that must
+//	                                 catch a pending IRP sent again (0xC9 IRP_SENT_WHILE_PENDING)
 //	IoMarkIrpPending                 (*IRP).MarkPending
 //	Irp->PendingReturned             (*IRP).PendingReturned
 //	IoCompleteRequest                (*IRP).CompleteRequest / Complete / CompleteObject

@@ -81,6 +81,12 @@ type IRP struct {
 
 	pendingReturned bool
 
+	// exclusive is the device that entered the IRP through EnterExclusive and has not
+	// completed it yet (nil otherwise). It is the one piece of "who holds it" that a
+	// non-owner may read: a resubmission of a pending IRP comes from a goroutine that
+	// no longer owns the IRP, so it must be detected without touching the owner fields.
+	exclusive atomic.Pointer[Device]
+
 	cancel    atomic.Bool
 	crWord    atomic.Uint32 // cancel-routine slot lock, see cancel.go
 	crRoutine CancelRoutine // guarded by crWord
@@ -164,4 +170,5 @@ func (i *IRP) reset(status Status) {
 	i.pendingReturned = false
 	i.cancel.Store(false)
 	i.crRoutine = nil
+	i.exclusive.Store(nil)
 }

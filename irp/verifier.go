@@ -40,6 +40,7 @@ const (
 	vUseAfterFree                             // 0xC9
 	vReturnWithoutCompletion                  // 0xC9
 	vSentWhileCompleting                      // 0xC9
+	vSentWhilePending                         // 0xC9
 	numViolations
 )
 
@@ -58,6 +59,7 @@ var violationInfo = [numViolations]struct {
 	vUseAfterFree:            {0xC9, "IRP_USED_AFTER_FREE"},
 	vReturnWithoutCompletion: {0xC9, "IRP_NOT_COMPLETED_ON_SYNC_RETURN"},
 	vSentWhileCompleting:     {0xC9, "IRP_SENT_WHILE_COMPLETING"},
+	vSentWhilePending:        {0xC9, "IRP_SENT_WHILE_PENDING"},
 }
 
 var violationCounts [numViolations]atomic.Uint64

@@ -35,6 +35,7 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 	}
 	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: family, sotype: unix.SOCK_STREAM, fd: fd}
 	s.state = stConnected | stBound
+	s.applyStaticEvents() // WSK_SET_STATIC_EVENT_CALLBACKS (events.go); they start when handed out
 	s.ws.Init(&connectionTable, s)
 	efd, err := r.eng.Register(fd, s)
 	if err != nil {
@@ -95,6 +96,7 @@ func (s *socket) deliverToIRPLocked(o *op, c *acceptedConn, out *[]*op) {
 		ns.clientDispatch = a.cd
 	}
 	clearHeldWatchLocked(ns) // a conditional connection's watcher (inspect.go) is done
+	ns.handedOutLocked()     // its static events start (events.go)
 	ns.mu.Unlock()
 	if a.local != nil {
 		*a.local = c.local
@@ -144,7 +146,12 @@ func listenAccept(ws *dispatch.Socket, flags dispatch.Flags, acceptContext any,
 // enabled on the listener (invariant 38: only sockets delivered here inherit them). Any
 // other answer — STATUS_REQUEST_NOT_ACCEPTED, a panic, or a listener already closing —
 // closes it abortively: the peer sees a reset (invariant 36).
+//
+// The caller (serveListenLocked) began EventAccept in the event gate and took a callbacks
+// reference for this call; both end here, after the socket was settled.
 func (s *socket) acceptEvent(c *acceptedConn) {
+	defer s.callbacks.Release()
+	defer s.endAcceptEvent()
 	cb := s.lst.client.AcceptEvent
 	st := irp.RequestNotAccepted
 	var actx any
@@ -166,10 +173,25 @@ func (s *socket) acceptEvent(c *acceptedConn) {
 		ns.clientDispatch = acd
 	}
 	clearHeldWatchLocked(ns)
+	ns.handedOutLocked() // its static events start (events.go)
 	if inherit != 0 {
 		// Starts the connection-event delivery (events.go), which also looks again for
 		// data that arrived before the events were on.
 		ns.enabledLocked(inherit)
 	}
 	ns.mu.Unlock()
+}
+
+// endAcceptEvent ends an accept callback in the event gate (events.go): the disables
+// that waited for it complete (invariant 35), and the loop looks again for the next
+// connection, since serveListenLocked starts one accept call at a time.
+func (s *socket) endAcceptEvent() {
+	var done []*irp.IRP
+	s.mu.Lock()
+	s.gate.endLocked(dispatch.EventAccept, &done)
+	if !s.state.has(stClosing) {
+		s.lst.kick(s)
+	}
+	s.mu.Unlock()
+	completeDisables(done)
 }

@@ -57,10 +57,13 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 		// progress on the loop or in a cancel routine included).
 		s.inflight.WaitFunc(func() {
 			// 6. Reset the connection unless it is disconnected in both directions.
+			//    A connection the kernel already finished (both FINs acknowledged while
+			//    the peer's was never read, or a reset no call met) has nothing left to
+			//    reset: no RST goes out, so none is counted in Stats.ResetsSent.
 			s.mu.Lock()
 			st := s.state
 			s.mu.Unlock()
-			if st.has(stConnected) && !st.has(stAborted) && !st.has(stLocalGraceful|stRemoteGraceful) {
+			if st.has(stConnected) && !st.has(stAborted) && !st.has(stLocalGraceful|stRemoteGraceful) && !tcpFinished(s.fd) {
 				setLingerZero(s.fd)
 				s.reg.ctr.resetsSent.Add(1)
 			}
@@ -71,10 +74,11 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 				// 8. Complete the close IRP last: the single "everything for this socket
 				//    is finished" signal.
 				s.reg.socketClosed()
+				// Deferred: a panicking close routine must not keep Deregister waiting.
+				defer s.reg.rd.Release()
 				if i != nil {
 					i.Complete(irp.Success, 0)
 				}
-				s.reg.rd.Release()
 			})
 		})
 	})

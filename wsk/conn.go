@@ -87,7 +87,7 @@ func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
 		st = irp.InvalidParameter
 	}
 	if st != irp.Success {
-		return failIRP(o.i, st)
+		return o.failUnadmitted(st)
 	}
 	var out []*op
 	s.mu.Lock()
@@ -100,7 +100,7 @@ func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
 	}
 	if st != irp.Success {
 		s.mu.Unlock()
-		return failIRP(o.i, st)
+		return o.failUnadmitted(st)
 	}
 	switch err := unix.Connect(s.fd, sa); err {
 	case nil:
@@ -115,6 +115,18 @@ func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
 	st = s.pendLocked(o, &out)
 	s.mu.Unlock()
 	return s.syncResult(out, st)
+}
+
+// failUnadmitted completes the IRP of an op refused before admission and runs its after
+// hook, as complete does for admitted ops: a WskSocketConnect whose connect is refused
+// at once (a remote of the other family, port 0, a limit) must still destroy the socket
+// it made, or Deregister would wait for it forever.
+func (o *op) failUnadmitted(st irp.Status) irp.Status {
+	failIRP(o.i, st)
+	if o.after != nil {
+		o.after(st)
+	}
+	return st
 }
 
 // getAddress is WskGetLocalAddress / WskGetRemoteAddress.
@@ -182,6 +194,9 @@ func connSend(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i *i
 		s.pumpSendLocked(&out)
 	}
 	st = s.pendLocked(o, &out)
+	if st == irp.Pending {
+		s.sendWaitedLocked() // the send backlog event reports the drain (events_conn.go)
+	}
 	s.mu.Unlock()
 	return s.syncResult(out, st)
 }

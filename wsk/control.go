@@ -158,14 +158,19 @@ func eventsOf(cat dispatch.SocketFlags) dispatch.EventMask {
 
 // eventCallbackControl is SO_WSK_EVENT_CALLBACK (§2.7, §9): the input must name
 // NPI_WSK_INTERFACE_ID and events of the socket's category. Enabling (several flags at
-// once) takes no IRP and needs a connected connection socket (STATUS_INVALID_DEVICE_STATE
-// before); disabling takes one flag with WSK_EVENT_DISABLE and an optional IRP. Anything
-// else is STATUS_INVALID_PARAMETER.
+// once) takes no IRP; disabling takes one flag with WSK_EVENT_DISABLE and an optional
+// IRP. Anything else is STATUS_INVALID_PARAMETER, and so is naming an event enabled by
+// WSK_SET_STATIC_EVENT_CALLBACKS (never disabled or re-enabled) or disabling a
+// connection event on a listener (there it only says what sockets accepted through
+// WskAcceptEvent inherit, and it cannot be disabled). A dead socket answers
+// STATUS_FILE_FORCED_CLOSED. Enabling too early is STATUS_INVALID_DEVICE_STATE
+// (enableStateLocked).
 //
-// The accepted mask is recorded in socket.events (under mu); connection events are
-// delivered by connEvents (events_conn.go). Disabling a callback that is running stops
-// new calls at once and pends: STATUS_EVENT_PENDING without an IRP, STATUS_PENDING with
-// one, completed once the call returned (eventGate, invariant 35). A disable IRP is
+// The accepted mask is recorded in socket.events (under mu); the deliveries are
+// connEvents (events_conn.go), the listener (listen.go, accept.go) and the datagram
+// pump (datagram_event.go). Disabling a callback that is running stops new calls at
+// once and pends: STATUS_EVENT_PENDING without an IRP, STATUS_PENDING with one,
+// completed once the call returned (eventGate, invariant 35). A disable IRP is
 // completed with no lock held.
 func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 	c, ok := dispatch.ParseEventCallbackControl(in)
@@ -180,30 +185,71 @@ func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 		return ctlDone(i, irp.InvalidParameter, 0, nil)
 	}
 	s.mu.Lock()
-	if disable {
-		st := irp.FileForcedClosed
-		if !s.state.has(stDead) {
-			st = s.disableLocked(mask, i)
-		}
+	st := irp.Success
+	switch {
+	case s.state.has(stDead):
+		st = irp.FileForcedClosed
+	case mask&s.gate.static != 0:
+		st = irp.InvalidParameter
+	case disable && mask&connEventMask != 0 && s.listenRoleLocked():
+		st = irp.InvalidParameter
+	case disable:
+		st = s.disableLocked(mask, i)
 		s.mu.Unlock()
 		if st == irp.Pending || st == irp.EventPending {
 			return st // the IRP (if any) completes when the running callback returns
 		}
 		return ctlDone(i, st, 0, nil)
+	default:
+		st = s.enableStateLocked(mask)
 	}
-	defer s.mu.Unlock()
-	if s.state.has(stDead) {
-		return ctlDone(i, irp.FileForcedClosed, 0, nil)
+	if st == irp.Success {
+		s.enabledLocked(mask) // starts or wakes the delivery (events.go)
+		if s.lst != nil && s.state.has(stListening) {
+			s.lst.kick(s) // connections may already wait in the kernel queue (listen.go)
+		}
 	}
-	if s.lst != nil && !s.state.has(stBound) {
-		return ctlDone(i, irp.InvalidDeviceState, 0, nil) // listen and stream sockets: after bind
+	s.mu.Unlock()
+	return ctlDone(i, st, 0, nil)
+}
+
+// listenRoleLocked reports whether s is, or may still become, a listener: a listen
+// socket, or a stream socket that has not committed to a connection.
+func (s *socket) listenRoleLocked() bool {
+	return s.cat == dispatch.ListenSocket ||
+		(s.cat == dispatch.StreamSocket && s.state&(stConnecting|stConnected) == 0)
+}
+
+// enableStateLocked says whether mask may be enabled now (§2.7: after bind for listen and
+// datagram sockets, after connect for connection sockets): STATUS_INVALID_DEVICE_STATE
+// when too early. Stream sockets (§9, model): not before bind; the accept event while
+// uncommitted or listening; connection events once connected (on a listener, to be
+// inherited by sockets accepted through the event); nothing while connecting. Connection
+// events on an uncommitted stream socket are refused: the socket would not know whether
+// they are its own or its accepted sockets' once it commits.
+func (s *socket) enableStateLocked(mask dispatch.EventMask) irp.Status {
+	switch s.cat {
+	case dispatch.ConnectionSocket:
+		if !s.state.has(stConnected) {
+			return irp.InvalidDeviceState
+		}
+	case dispatch.ListenSocket, dispatch.DatagramSocket:
+		if !s.state.has(stBound) {
+			return irp.InvalidDeviceState
+		}
+	case dispatch.StreamSocket:
+		switch {
+		case !s.state.has(stBound), s.state.has(stConnecting):
+			return irp.InvalidDeviceState
+		case s.state.has(stConnected):
+			if mask&dispatch.EventAccept != 0 {
+				return irp.InvalidDeviceState
+			}
+		case !s.state.has(stListening):
+			if mask&connEventMask != 0 {
+				return irp.InvalidDeviceState
+			}
+		}
 	}
-	if s.cat == dispatch.ConnectionSocket && !s.state.has(stConnected) {
-		return ctlDone(i, irp.InvalidDeviceState, 0, nil)
-	}
-	s.enabledLocked(mask) // connection sockets: starts the delivery (events.go)
-	if s.lst != nil {
-		s.lst.kick(s) // connections may already wait in the kernel queue (listen.go)
-	}
-	return ctlDone(i, irp.Success, 0, nil)
+	return irp.Success
 }

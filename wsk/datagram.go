@@ -31,8 +31,8 @@ const (
 // ReceiveFrom queued, the receive event disabled or refusing). The kernel is drained on
 // every readable edge (the engine is edge-triggered), so without this bound a silent
 // application would make the provider buffer without end. When full, new datagrams are
-// dropped and counted (dgram.dropped): UDP semantics, as when the kernel's own receive
-// buffer overflows.
+// dropped and counted (dgram.dropped, Stats.DatagramsDropped): UDP semantics, as when the kernel's own receive
+// buffer overflows. Stats.DatagramsDropped counts these drops.
 const maxDatagramBacklog = 256
 
 // datagramTable is the provider table of datagram sockets.
@@ -47,13 +47,16 @@ var datagramTable = dispatch.DatagramDispatch{
 }
 
 // dgram is the datagram part of a socket record. Every field is guarded by socket.mu.
+// Whether a ReceiveFromEvent call is running is socket.gate's (events.go): the calls are
+// serial per socket, and a disable waits for the running one.
 type dgram struct {
-	remote  netip.AddrPort // SIO_WSK_SET_REMOTE_ADDRESS: the fixed peer (invalid: none)
-	sendTo  netip.AddrPort // SIO_WSK_SET_SENDTO_ADDRESS: default destination (invalid: none)
-	backlog []*dgramBuf    // received, not yet taken, oldest first (≤ maxDatagramBacklog)
-	lent    map[*dispatch.DatagramIndication][]*dgramBuf
-	dropped int  // datagrams dropped: backlog full, or from a source other than remote
-	inEvent bool // a ReceiveFromEvent call is running (they are serial per socket)
+	remote   netip.AddrPort // SIO_WSK_SET_REMOTE_ADDRESS: the fixed peer (invalid: none)
+	sendTo   netip.AddrPort // SIO_WSK_SET_SENDTO_ADDRESS: default destination (invalid: none)
+	backlog  []*dgramBuf    // received, not yet taken, oldest first (≤ maxDatagramBacklog)
+	lent     map[*dispatch.DatagramIndication][]*dgramBuf
+	dropped  int  // datagrams dropped: backlog full, or from a source other than remote
+	refused  bool // a static ReceiveFromEvent said DATA_NOT_ACCEPTED: wait for news (datagram_event.go)
+	deadSent bool // the dead socket's NULL list was delivered (invariant 37)
 }
 
 // dgArgs are the arguments of a datagram op (op.dg).
@@ -217,7 +220,10 @@ func dgReceiveFrom(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags,
 	o.queued = true
 	s.recvQ = append(s.recvQ, o)
 	if len(s.recvQ) == 1 {
-		s.pumpDatagramRecvLocked(&out)
+		if s.pumpDatagramRecvLocked(&out) != nil {
+			dgOf(s).dieLocked(s, &out)
+			s.postReadable() // the loop tells an enabled ReceiveFromEvent (NULL list)
+		}
 	}
 	st = s.pendLocked(o, &out)
 	s.mu.Unlock()
@@ -227,10 +233,15 @@ func dgReceiveFrom(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags,
 // dgRelease is WskRelease of a datagram socket: it gives back a list the application
 // retained by returning irp.Pending from ReceiveFromEvent. The first element must be the
 // one the event passed; any other pointer (a list never lent, or released already) is
-// STATUS_INVALID_PARAMETER. Safe on any goroutine; no IRP.
+// STATUS_INVALID_PARAMETER; a dead socket refuses it like every other call
+// (STATUS_FILE_FORCED_CLOSED). Safe on any goroutine; no IRP.
 func dgRelease(ws *dispatch.Socket, list *dispatch.DatagramIndication) irp.Status {
 	s := sockOf(ws)
 	s.mu.Lock()
+	if s.state.has(stDead) {
+		s.mu.Unlock()
+		return irp.FileForcedClosed
+	}
 	d := dgOf(s)
 	bufs, ok := d.lent[list]
 	if ok {

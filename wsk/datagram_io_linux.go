@@ -79,43 +79,66 @@ func (s *socket) takeDatagramLocked(o *op, b *dgramBuf, out *[]*op) {
 }
 
 // pumpDatagramRecvLocked serves the queued ReceiveFrom IRPs: first from the backlog (the
-// oldest datagrams), then from the kernel until EAGAIN. A hard receive error fails the
-// head request only: the next datagram may be fine.
-func (s *socket) pumpDatagramRecvLocked(out *[]*op) {
+// oldest datagrams), then from the kernel until EAGAIN. A receive error fails the head
+// request only (the next datagram may be fine), except one that says the transport
+// itself is gone (transportDied): that is returned, and the caller makes the socket dead.
+// A completed ReceiveFrom ends the pause of a static event that refused the backlog.
+func (s *socket) pumpDatagramRecvLocked(out *[]*op) error {
 	d := dgOf(s)
-	for len(s.recvQ) > 0 && s.sticky == 0 {
+	for len(s.recvQ) > 0 && s.sticky == 0 && !s.state.has(stDead) {
 		o := s.recvQ[0]
 		if len(d.backlog) > 0 {
 			b := d.backlog[0]
 			d.backlog[0] = nil
 			d.backlog = d.backlog[1:]
 			s.takeDatagramLocked(o, b, out)
+			d.resumeLocked(s)
 			continue
 		}
 		b, err := s.recvDatagram(d)
-		if err == unix.EAGAIN {
-			return
-		}
-		if err != nil {
+		switch {
+		case err == unix.EAGAIN:
+			return nil
+		case err != nil && transportDied(err):
+			return err
+		case err != nil:
 			s.finishLocked(o, irp.FromError(err), 0, out)
 			continue
 		}
 		s.takeDatagramLocked(o, b, out)
+		d.resumeLocked(s)
+	}
+	return nil
+}
+
+// resumeLocked ends the pause of a static receive-from event that refused the backlog
+// (a ReceiveFrom completed): the loop offers what is left, with no new edge to wait for.
+func (d *dgram) resumeLocked(s *socket) {
+	if d.refused {
+		d.refused = false
+		s.postReadable()
 	}
 }
 
-// drainToBacklogLocked reads the kernel until EAGAIN into the backlog, dropping (and
-// counting) what does not fit: the edge-triggered engine gives no new edge before an
-// EAGAIN, so the kernel must always be read to the end.
-func (s *socket) drainToBacklogLocked(d *dgram) {
+// drainToBacklogLocked reads the kernel until EAGAIN into the backlog, dropping what
+// does not fit (counted in dgram.dropped and Stats.DatagramsDropped): the edge-triggered
+// engine gives no new edge before an EAGAIN, so the kernel must always be read to the
+// end. A new datagram ends the pause of a static event that refused the backlog. It
+// returns an error only when the transport died (transportDied).
+func (s *socket) drainToBacklogLocked(d *dgram) error {
 	for {
 		b, err := s.recvDatagram(d)
 		if err != nil {
-			return // EAGAIN, or an error no request is there to report
+			if transportDied(err) {
+				return err
+			}
+			return nil // EAGAIN, or an error no request is there to report
 		}
+		d.refused = false // news: offered at the end of this readable pass
 		if len(d.backlog) >= maxDatagramBacklog {
 			putDgramBuf(b)
 			d.dropped++
+			s.reg.ctr.datagramsDropped.Add(1)
 			continue
 		}
 		d.backlog = append(d.backlog, b)
@@ -194,15 +217,25 @@ func disconnectDatagram(fd int) {
 // readable is the datagram half of Readable (on the loop, mu held, socket not closing):
 // the queued ReceiveFrom IRPs take what they can first (invariant 31), the rest of the
 // kernel's queue moves to the backlog, and an enabled ReceiveFromEvent is offered the
-// backlog.
+// backlog. A transport that died makes the socket dead and is told to the event with a
+// NULL list (invariant 37).
 func (d *dgram) readable(s *socket, after *[]func()) {
 	var out []*op
-	s.pumpDatagramRecvLocked(&out)
-	if len(s.recvQ) == 0 {
-		s.drainToBacklogLocked(d)
+	if !s.state.has(stDead) {
+		err := s.pumpDatagramRecvLocked(&out)
+		if err == nil && len(s.recvQ) == 0 {
+			err = s.drainToBacklogLocked(d)
+		}
+		if err != nil {
+			d.dieLocked(s, &out)
+		}
 	}
 	if len(out) > 0 {
 		*after = append(*after, func() { s.complete(out) })
+	}
+	if s.state.has(stDead) {
+		d.tellDeadLocked(s, after)
+		return
 	}
 	s.offerEventLocked(d, after)
 }

@@ -243,7 +243,7 @@ func TestDatagramDataNotAcceptedDisables(t *testing.T) {
 	require.Eventually(t, func() bool { // the callback returned and its answer was applied
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.events&dispatch.EventReceiveFrom == 0 && !dgOf(s).inEvent
+		return s.events&dispatch.EventReceiveFrom == 0 && s.gate.running == 0
 	}, waitLimit, time.Millisecond)
 	peerWrite(t, c, local, []byte("two"))
 	for _, want := range []string{"one", "two"} {

@@ -74,7 +74,8 @@
 //	  WskSocket                          .Socket        (every category: basic, listen,
 //	                                                     connection, datagram, stream)
 //	  WskSocketConnect                   .SocketConnect
-//	  WskControlClient                   .ControlClient (TRANSPORT_LIST_QUERY, TRANSPORT_LIST_CHANGE)
+//	  WskControlClient                   .ControlClient (TRANSPORT_LIST_QUERY, TRANSPORT_LIST_CHANGE,
+//	                                                     SET_STATIC_EVENT_CALLBACKS)
 //	  WskGetAddressInfo                  .GetAddressInfo (net.DefaultResolver)
 //	  WskFreeAddressInfo                 .FreeAddressInfo
 //	  WskGetNameInfo                     .GetNameInfo
@@ -111,13 +112,19 @@
 //	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream()   (stream.go: Bind, then Listen or Connect commits)
 //	  WskListen                          .Listen (others as the listen and connection tables)
 //
-//	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK:
-//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (peeked bytes; serial; pause after partial/DATA_NOT_ACCEPTED)
+//	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK (events.go, control.go):
+//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (peeked bytes; serial; pause after partial/DATA_NOT_ACCEPTED; NULL list: dead)
 //	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent (peer FIN; RST with FlagAbortive)
 //	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (SO_SNDBUF/2, on change or drain)
 //	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent (nil socket: listener dead; inherits the listener's connection events)
 //	  WskInspectEvent / WskAbortEvent    ClientListenDispatch.InspectEvent / .AbortEvent (after the kernel handshake: Reject resets)
-//	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent (undelivered datagrams: bounded backlog, drop when full)
+//	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent (NULL list: dead; undelivered datagrams: bounded
+//	                                     backlog of 256, drop when full, counted in Stats.DatagramsDropped)
+//	  WSK_CLIENT_STREAM_DISPATCH         ClientStreamDispatch{Listen, Connect} (accept event after bind; connection events once
+//	                                     connected, or to inherit once listening)
+//	  WSK_EVENT_DISABLE while running    STATUS_EVENT_PENDING (no IRP) / STATUS_PENDING, IRP completed when the call returned
+//	  WSK_SET_STATIC_EVENT_CALLBACKS     ControlClient(dispatch.SetStaticEventCallbacks): once, before any socket; enabled at
+//	                                     creation per category, never disabled (INVALID_PARAMETER), stay on after DATA_NOT_ACCEPTED
 //
 //	AF_INET, AF_INET6, SOCK_STREAM, …    AFInet, AFInet6 (23; Linux's 10 accepted), SockStream, …
 //	SO_KEEPALIVE, SO_SNDBUF, TCP_NODELAY SOKeepAlive, SOSndBuf, TCPNoDelay (Winsock numbers)

@@ -23,6 +23,11 @@ import (
 type eventGate struct {
 	running dispatch.EventMask
 	waiters []disableWaiter
+
+	// static holds the events enabled by WSK_SET_STATIC_EVENT_CALLBACKS when the socket
+	// was created (events_static.go). Set once before the socket is published and never
+	// changed: SO_WSK_EVENT_CALLBACK can neither disable nor re-enable them.
+	static dispatch.EventMask
 }
 
 // disableWaiter is one WSK_EVENT_DISABLE request that returned STATUS_PENDING.
@@ -76,8 +81,8 @@ func completeDisables(done []*irp.IRP) {
 //     call returned; the result is STATUS_PENDING;
 //   - with a call in progress and no IRP: STATUS_EVENT_PENDING (an NT_SUCCESS value).
 //
-// Static callbacks (WSK_SET_STATIC_EVENT_CALLBACKS) are not modelled, so every enabled
-// event can be disabled.
+// The caller has refused static events (they can never be disabled, §2.7) and the
+// connection events of a listener (they only say what accepted sockets inherit).
 func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
 	s.events &^= mask
 	if s.gate.running&mask == 0 {
@@ -91,27 +96,62 @@ func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
 	return irp.Pending
 }
 
-// enabledLocked records newly enabled events and wakes the delivery: data, a FIN or a
-// reset may already be waiting, and the engine reports readiness by edges, so no new
-// edge would come for them.
+// enabledLocked records newly enabled events and wakes their delivery.
 func (s *socket) enabledLocked(mask dispatch.EventMask) {
 	s.events |= mask
-	if s.cat != dispatch.ConnectionSocket {
-		return
-	}
-	ce, _ := s.ext.(*connEvents)
-	if ce == nil {
-		ce = newConnEvents()
-		s.ext = ce
-	}
-	if mask&(dispatch.EventReceive|dispatch.EventDisconnect) != 0 {
-		s.postReadable()
-	}
-	if mask&dispatch.EventSendBacklog != 0 {
-		ce.lastBacklog = -1 // report the current value once
-		s.postWritable()
+	s.wakeEventsLocked(mask)
+}
+
+// handedOutLocked is told when an accepted socket reaches the application (through
+// WskAccept or WskAcceptEvent, accept.go): its static events, held back while nobody
+// owned it (it had no callbacks yet), start now.
+func (s *socket) handedOutLocked() {
+	if s.events != 0 {
+		s.wakeEventsLocked(s.events)
 	}
 }
+
+// connRoleLocked reports whether s delivers connection events: a connection socket, or a
+// stream socket that has not committed to listening (its connection events start once
+// it is connected; connEvents.readable waits for stConnected).
+func (s *socket) connRoleLocked() bool {
+	return s.cat == dispatch.ConnectionSocket || (s.cat == dispatch.StreamSocket && !s.state.has(stListening))
+}
+
+// wakeEventsLocked makes the delivery of the events in mask look at the socket again:
+// data, a FIN, a reset or datagrams may already be waiting, and the engine reports
+// readiness by edges, so no new edge would come for them. A connection-role socket gets
+// its connEvents (the readiness extension) here, the first time.
+func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
+	switch {
+	case s.cat == dispatch.DatagramSocket:
+		if mask&dispatch.EventReceiveFrom != 0 {
+			s.postReadable() // the backlog may hold datagrams that came while it was off
+		}
+	case s.connRoleLocked():
+		if mask&connEventMask == 0 {
+			return
+		}
+		ce, _ := s.ext.(*connEvents)
+		if ce == nil {
+			if s.ext != nil {
+				return // a listener's held connection (inspect.go): handedOutLocked comes later
+			}
+			ce = newConnEvents()
+			s.ext = ce
+		}
+		if mask&(dispatch.EventReceive|dispatch.EventDisconnect) != 0 {
+			s.postReadable()
+		}
+		if mask&dispatch.EventSendBacklog != 0 {
+			ce.lastBacklog = -1 // report the current value once
+			s.postWritable()
+		}
+	}
+}
+
+// connEventMask is the events of the connection role.
+const connEventMask = dispatch.EventReceive | dispatch.EventDisconnect | dispatch.EventSendBacklog
 
 // postReadable runs s.Readable on the socket's loop soon. It is how a delivery resumes
 // without a new edge (a receive re-armed the events, a list was released, the events were
@@ -132,4 +172,19 @@ func (s *socket) post(fn func()) {
 	if l := s.efd.Loop(); !l.Post(fn) {
 		l.AfterFunc(0, fn)
 	}
+}
+
+// applyStaticEvents enables the registration's static events of s's category (seals the
+// registration's static mask: events_static.go). Called by newSocket and adoptSocket
+// before the socket is published, so no lock is needed. A connection-role socket gets its
+// connEvents now: the delivery then starts by itself once it is connected (or, for an
+// accepted socket, once it is handed out and has callbacks).
+func (s *socket) applyStaticEvents() {
+	mask := staticFor(s.cat, s.reg.static.seal())
+	if mask == 0 {
+		return
+	}
+	s.gate.static = mask
+	s.events = mask
+	s.wakeEventsLocked(mask) // s.efd is nil yet: this creates connEvents and posts nothing
 }

@@ -32,6 +32,7 @@ import (
 //	abortive
 //	lastBacklog    the ideal send backlog last reported (-1: report the current one)
 //	sawSendQueue   a send waited for buffer space since the last backlog report
+//	deadSent       the dead socket's NULL list was delivered
 type connEvents struct {
 	cur           *indication
 	paused        bool
@@ -41,16 +42,25 @@ type connEvents struct {
 	abortive      bool
 	lastBacklog   int
 	sawSendQueue  bool
+	deadSent      bool // the NULL list of a dead socket was delivered (invariant 37)
 }
 
 func newConnEvents() *connEvents {
 	return &connEvents{retained: make(map[*dispatch.DataIndication]*indication), lastBacklog: -1}
 }
 
-// connDispatch is the application's connection callbacks (nil if it gave none).
+// connDispatch is the application's connection callbacks (nil if it gave none): the
+// table of a connection socket, or the Connect half of a stream socket's table.
 func (s *socket) connDispatch() *dispatch.ClientConnectionDispatch {
-	cd, _ := s.clientDispatch.(*dispatch.ClientConnectionDispatch)
-	return cd
+	switch cd := s.clientDispatch.(type) {
+	case *dispatch.ClientConnectionDispatch:
+		return cd
+	case *dispatch.ClientStreamDispatch:
+		if cd != nil {
+			return cd.Connect
+		}
+	}
+	return nil
 }
 
 // indicatingLocked reports whether a receive callback holds peeked bytes: the receive
@@ -98,19 +108,25 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 	if len(s.sendQ) > 0 {
 		ce.sawSendQueue = true
 	}
-	if ce.cur != nil || len(s.recvQ) > 0 || !s.state.has(stConnected) || s.state.has(stDead) {
+	if s.state.has(stDead) {
+		ce.tellDeadLocked(s, after) // once the receive callback is free
+		return
+	}
+	if ce.cur != nil || len(s.recvQ) > 0 || !s.state.has(stConnected) {
 		return // a callback holds the bytes, or a queued IRP wins (invariant 31)
 	}
 	cd := s.connDispatch()
 	var out []*op
 	if s.sticky == 0 && !s.state.has(stRemoteGraceful) && cd != nil {
-		wantData := s.events&dispatch.EventReceive != 0 && cd.ReceiveEvent != nil && !ce.paused
+		recvOn := s.events&dispatch.EventReceive != 0 && cd.ReceiveEvent != nil
 		room := s.reg.limits.MaxQueuedBytesPerSocket - ce.retainedBytes
 		switch {
-		case wantData && room > 0:
+		case recvOn && !ce.paused && room > 0:
 			ce.startIndication(s, cd, room, &out, after)
-		case wantData || s.events&dispatch.EventDisconnect != 0 && cd.DisconnectEvent != nil:
-			// No delivery now, but a FIN or a reset must still be noticed.
+		case recvOn || s.events&dispatch.EventDisconnect != 0 && cd.DisconnectEvent != nil:
+			// No delivery now (paused, or the retained lists fill the bound), but a FIN, a
+			// reset or a dead transport must still be noticed: the NULL list of a dead
+			// socket is due even while the events are paused.
 			var one [1]byte
 			n, err := peek(s.fd, one[:])
 			ce.sawReadResult(s, n, err, &out, after)
@@ -237,16 +253,18 @@ func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, 
 		s.reg.ctr.misuse.Add(1)
 		s.reg.log.Error("wsk: WskRelease of a list whose ReceiveEvent did not return STATUS_PENDING")
 	}
-	if take > 0 {
+	if take > 0 && !s.state.has(stDead) { // a dead transport has nothing left to take
 		s.discardLocked(take, &out)
 	}
 	s.gate.endLocked(dispatch.EventReceive, &done)
 	closing := s.state.has(stClosing)
-	if !closing && len(s.recvQ) > 0 {
+	if !closing && len(s.recvQ) > 0 && !s.state.has(stDead) {
 		s.pumpRecvLocked(&out) // the receives posted while the callback held the bytes
 	}
-	if delivered && !closing && !ce.paused {
-		s.postReadable() // more may be waiting with no new edge to announce it
+	if !closing && (s.state.has(stDead) || delivered && !ce.paused) {
+		// More may be waiting with no new edge to announce it, or the socket died while
+		// the callback ran and the NULL list is still to be told.
+		s.postReadable()
 	}
 	s.mu.Unlock()
 	if !keep {
@@ -268,6 +286,12 @@ func (s *socket) discardLocked(n int, out *[]*op) {
 			b = b[:n]
 		}
 		m, err := readv(s.fd, [][]byte{b})
+		if err != nil && transportDied(err) {
+			if ce, _ := s.ext.(*connEvents); ce != nil {
+				ce.dieLocked(s, out, nil) // the NULL list is told from the loop
+				return
+			}
+		}
 		if err != nil || m == 0 {
 			// Cannot happen for bytes already queued; fail loudly rather than lose sync.
 			if err == nil {
@@ -366,10 +390,38 @@ func (ce *connEvents) writable(s *socket, after *[]func()) {
 	})
 }
 
+// sendWaitedLocked is told when a WskSend had to wait (it returned STATUS_PENDING): the
+// next time the send queue is empty, WskSendBacklogEvent reports the ideal backlog even
+// if it did not change. Without this a send that waited for one writable edge only would
+// drain unseen (writable looks at the queue after the pump).
+func (s *socket) sendWaitedLocked() {
+	if ce, _ := s.ext.(*connEvents); ce != nil {
+		ce.sawSendQueue = true
+	}
+}
+
+// ioFailedLocked ends a connection after a failed read or write (the pumps, io_linux.go):
+// an error that says the transport itself is gone (transportDied) makes the socket dead
+// (invariant 37; with the receive event on, the loop then tells it with a NULL list), any
+// other is the connection's terminal status.
+func (s *socket) ioFailedLocked(err error, out *[]*op) {
+	if !transportDied(err) {
+		s.failLocked(ioStatus(err), out)
+		return
+	}
+	if ce, _ := s.ext.(*connEvents); ce != nil {
+		ce.dieLocked(s, out, nil)
+		s.postReadable() // a call path has no callbacks to gather: the loop tells
+		return
+	}
+	s.failLocked(irp.FileForcedClosed, out)
+	s.state |= stDead
+}
+
 // dieLocked marks the socket dead (§3.5 Dead, invariant 37): queued requests fail with
 // STATUS_FILE_FORCED_CLOSED, so does every later call until the socket is closed, retained
 // lists are forgotten (their Release is refused like every other call), and an enabled
-// receive event is told with a NULL list.
+// receive event is told with a NULL list (tellDeadLocked).
 func (ce *connEvents) dieLocked(s *socket, out *[]*op, after *[]func()) {
 	if s.state.has(stDead) {
 		return
@@ -378,11 +430,21 @@ func (ce *connEvents) dieLocked(s *socket, out *[]*op, after *[]func()) {
 	s.state |= stDead
 	clear(ce.retained)
 	ce.retainedBytes = 0
+	if after != nil { // else a call path: Readable, posted by the caller, tells it
+		ce.tellDeadLocked(s, after)
+	}
+}
+
+// tellDeadLocked calls WskReceiveEvent with a NULL list, once, on a dead socket whose
+// receive event is enabled. While a receive callback runs it waits: the calls are serial
+// (invariant 32), and the end of that call posts Readable, which comes back here.
+func (ce *connEvents) tellDeadLocked(s *socket, after *[]func()) {
 	cd := s.connDispatch()
-	if cd == nil || cd.ReceiveEvent == nil || s.events&dispatch.EventReceive == 0 ||
+	if ce.deadSent || cd == nil || cd.ReceiveEvent == nil || s.events&dispatch.EventReceive == 0 ||
 		s.gate.running&dispatch.EventReceive != 0 || !s.callbacks.Acquire() {
 		return
 	}
+	ce.deadSent = true
 	s.gate.beginLocked(dispatch.EventReceive)
 	fn, ctx := cd.ReceiveEvent, s.socketContext
 	*after = append(*after, func() {

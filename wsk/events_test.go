@@ -450,3 +450,93 @@ func TestDeadSocket(t *testing.T) {
 	closeSocketSync(t, ws)
 	finish(t, r)
 }
+
+// TestDeadSocketRealPath: the transport dies under a connection socket (its descriptor
+// stops being a socket): while no callback runs, while a receive callback holds data it
+// then takes (the death shows when the bytes are read), and while one holds data it then
+// refuses (the events pause, the death must still be told). Each time the receive event
+// is told with a NULL list, once, after any running call returned (invariants 32, 37),
+// and calls answer STATUS_FILE_FORCED_CLOSED.
+func TestDeadSocketRealPath(t *testing.T) {
+	r, npi := newReg(t)
+	for _, mode := range []string{"idle", "running, accepts", "running, refuses"} {
+		lists := make(chan *dispatch.DataIndication, 8)
+		proceed := make(chan struct{}, 8)
+		cd := &dispatch.ClientConnectionDispatch{
+			ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
+				lists <- list
+				if list == nil {
+					return irp.Success
+				}
+				<-proceed
+				if mode == "running, refuses" {
+					return irp.DataNotAccepted
+				}
+				return irp.Success
+			},
+		}
+		ws, c := evConnect(t, npi, nil, cd)
+		require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
+		if mode != "idle" {
+			writePeer(t, c, "held")
+			require.NotNil(t, within(t, lists), mode)
+			killTransport(t, ws) // the loop looks once the callback returned
+			require.Empty(t, lists, mode)
+			proceed <- struct{}{}
+		} else {
+			killTransport(t, ws)
+		}
+		require.Nil(t, within(t, lists), "%s: a dead socket is told with a NULL list", mode)
+		require.Equal(t, irp.FileForcedClosed, send(t, ws, []byte("x")).wait().Status, mode)
+		require.Equal(t, irp.FileForcedClosed, recv(t, ws, make([]byte, 1), 0).wait().Status, mode)
+		require.Equal(t, irp.FileForcedClosed, evDisable(ws, dispatch.EventReceive, nil), mode)
+		require.Empty(t, lists, "%s: the NULL list is told once", mode)
+		closeSocketSync(t, ws)
+	}
+	finish(t, r)
+}
+
+// TestListenerConnEventsStay: connection events enabled on a listener only say what
+// sockets accepted through WskAcceptEvent inherit; they cannot be disabled there (§2.7),
+// while the accept event can.
+func TestListenerConnEventsStay(t *testing.T) {
+	r, npi := newReg(t)
+	ls := newListenSock(t, npi, nil, &dispatch.ClientListenDispatch{})
+	bindListen(t, ls)
+	require.Equal(t, irp.Success, evSet(ls, dispatch.EventAccept|dispatch.EventReceive, nil))
+	require.Equal(t, irp.InvalidParameter, evDisable(ls, dispatch.EventReceive, nil))
+	require.Equal(t, irp.InvalidParameter, evDisable(ls, dispatch.EventSendBacklog, nil))
+	require.Equal(t, irp.Success, evDisable(ls, dispatch.EventAccept, nil))
+	require.Equal(t, dispatch.EventReceive, eventsOfSock(ls))
+	require.Equal(t, irp.Success, evSet(ls, dispatch.EventAccept, nil), "re-enabled: the connection events apply again")
+	closeSocketSync(t, ls)
+	finish(t, r)
+}
+
+// TestDeadSocketPendingReceive: a WskReceive waiting when the transport dies completes
+// with STATUS_FILE_FORCED_CLOSED and the socket is dead (invariant 37), events or not.
+func TestDeadSocketPendingReceive(t *testing.T) {
+	r, npi := newReg(t)
+	ws, _ := connect(t, npi)
+	p := recv(t, ws, make([]byte, 4), 0)
+	require.Equal(t, irp.Pending, p.ret)
+	killTransport(t, ws)
+	require.Equal(t, irp.FileForcedClosed, p.wait().Status)
+	require.Equal(t, irp.FileForcedClosed, send(t, ws, []byte("x")).wait().Status)
+	closeSocketSync(t, ws)
+	finish(t, r)
+}
+
+// TestDeadSocketPendingSend: a WskSend waiting for buffer space when the transport dies
+// completes with STATUS_FILE_FORCED_CLOSED, and the socket is dead.
+func TestDeadSocketPendingSend(t *testing.T) {
+	r, npi := newReg(t)
+	ws, _ := connect(t, npi)
+	p := send(t, ws, make([]byte, 32<<20)) // the peer does not read: it cannot all fit
+	require.Equal(t, irp.Pending, p.ret)
+	killTransport(t, ws)
+	require.Equal(t, irp.FileForcedClosed, p.wait().Status)
+	require.Equal(t, irp.FileForcedClosed, recv(t, ws, make([]byte, 1), 0).wait().Status)
+	closeSocketSync(t, ws)
+	finish(t, r)
+}

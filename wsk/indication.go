@@ -88,8 +88,16 @@ func connRelease(ws *dispatch.Socket, list *dispatch.DataIndication) irp.Status 
 // retainedAtCloseLocked is step 5 of the close protocol for indications: the provider
 // never takes back a list the application still holds (invariant 26), since it may still
 // be reading it. Holding one at close is a contract violation: it is counted
-// (Stats.Misuse) and logged, and the buffers are left to the garbage collector.
+// (Stats.Misuse) and logged, and the buffers are left to the garbage collector. Datagram
+// lists lent by ReceiveFromEvent follow the same rule.
 func (s *socket) retainedAtCloseLocked() {
+	if d, _ := s.ext.(*dgram); d != nil && len(d.lent) > 0 {
+		s.reg.ctr.misuse.Add(uint64(len(d.lent)))
+		s.reg.log.Error("wsk: socket closed while the application retains datagram indications (invariant 26)",
+			"lists", len(d.lent))
+		clear(d.lent)
+		return
+	}
 	ce, _ := s.ext.(*connEvents)
 	if ce == nil || len(ce.retained) == 0 {
 		return

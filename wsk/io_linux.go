@@ -79,6 +79,16 @@ func setLingerZero(fd int) {
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 }
 
+// tcpFinished reports whether the kernel has already finished the TCP connection on fd
+// (state TCP_CLOSE): a linger-0 close of it sends nothing. Any error (not TCP) is false.
+func tcpFinished(fd int) bool {
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	return err == nil && info.State == tcpStateClose
+}
+
+// tcpStateClose is TCP_CLOSE in Linux's tcp_states.h numbering (TCP_INFO's tcpi_state).
+const tcpStateClose = 7
+
 // resetNow sends RST on a connected TCP socket without closing the descriptor:
 // connect(AF_UNSPEC) runs tcp_disconnect, which resets any connection in a synchronized
 // state. The descriptor stays ours until the close protocol closes it, so its number
@@ -120,7 +130,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			case err == unix.EAGAIN:
 				return
 			case err != nil:
-				s.failLocked(ioStatus(err), out)
+				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
 				return
 			case n == 0:
 				s.eofLocked(out)
@@ -136,7 +146,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			case err == unix.EINTR:
 				continue
 			case err != nil:
-				s.failLocked(ioStatus(err), out)
+				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
 				return
 			}
 			if n == 0 {
@@ -150,7 +160,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			case err == unix.EAGAIN:
 				return
 			case err != nil:
-				s.failLocked(ioStatus(err), out)
+				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
 				return
 			case n == 0:
 				s.eofLocked(out)
@@ -188,7 +198,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 				return
 			}
 			if err != nil {
-				s.failLocked(ioStatus(err), out)
+				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
 				return
 			}
 			o.n += n
@@ -196,7 +206,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 		}
 		if o.kind == opDisconnect {
 			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
-				s.failLocked(ioStatus(err), out)
+				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
 				return
 			}
 			s.state |= stLocalGraceful

@@ -13,7 +13,11 @@ func enterIRP(i *irp.IRP) irp.Status {
 	if i == nil {
 		return irp.InvalidParameter
 	}
-	if e := i.Enter(dispatch.ProviderDevice); e != irp.Success {
+	e, inUse := i.EnterExclusive(dispatch.ProviderDevice)
+	if inUse {
+		return irp.InvalidParameter // a pending IRP sent again: not ours to complete
+	}
+	if e != irp.Success {
 		i.Complete(e, 0)
 		return e
 	}

@@ -66,6 +66,13 @@ func (r *Registration) newListenSocket(fam, sotype, proto int, ctx, cd any) (*so
 	if st != irp.Success {
 		return nil, st
 	}
+	// Windows lets a listener bind a port whose old connections sit in TIME_WAIT; Linux
+	// does only with SO_REUSEADDR (Go's net.Listen sets it too). Without it, a server
+	// restarted on a fixed port fails with STATUS_ADDRESS_ALREADY_ASSOCIATED for a minute.
+	if err := unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		s.closeProtocol(nil)
+		return nil, irp.FromError(err)
+	}
 	s.lst = &listener{client: cl}
 	return s, irp.Success
 }
@@ -169,23 +176,26 @@ func (s *socket) serveListenLocked(out *[]*op, after *[]func(), onLoop bool) {
 		}
 		s.deliverToIRPLocked(o, c, out)
 	}
-	if !onLoop || !s.acceptEventOnLocked() {
+	// One accept callback at a time, recorded in the event gate (events.go): a disable
+	// then waits for it (invariant 35), and the next connection is only taken once it
+	// returned (acceptEvent kicks the loop), with the event's state read again.
+	if !onLoop || !s.acceptEventOnLocked() || s.gate.running&dispatch.EventAccept != 0 {
 		return
 	}
-	for {
-		c, st := s.takeConnLocked()
-		if st == irp.Pending {
-			return
-		}
-		if st == irp.FileForcedClosed {
-			s.dieLocked(out, after)
-			return
-		}
-		if st != irp.Success {
-			return // out of resources: the connection was reset; try again on the next edge
-		}
-		*after = append(*after, func() { s.acceptEvent(c) })
+	c, st := s.takeConnLocked()
+	if st == irp.FileForcedClosed {
+		s.dieLocked(out, after)
+		return
 	}
+	if st != irp.Success {
+		return // none queued; or out of resources: that connection was reset, try on the next edge
+	}
+	if !s.callbacks.Acquire() {
+		*after = append(*after, func() { c.s.closeProtocol(nil) }) // close began: reset it
+		return
+	}
+	s.gate.beginLocked(dispatch.EventAccept)
+	*after = append(*after, func() { s.acceptEvent(c) })
 }
 
 // firstAcceptLocked returns the oldest queued Accept IRP, or nil.
@@ -226,10 +236,13 @@ func (s *socket) dieLocked(out *[]*op, after *[]func()) {
 		return
 	}
 	l.deadSent = true
-	if s.acceptEventOnLocked() {
+	if s.acceptEventOnLocked() && s.gate.running&dispatch.EventAccept == 0 && s.callbacks.Acquire() {
 		cb := l.client.AcceptEvent
+		s.gate.beginLocked(dispatch.EventAccept) // a disable waits for it (events.go)
 		*after = append(*after, func() {
+			defer s.callbacks.Release()
 			s.invokeCallback("AcceptEvent", func() { _, _, _ = cb(s.socketContext, 0, netip.AddrPort{}, netip.AddrPort{}, nil) })
+			s.endAcceptEvent()
 		})
 	}
 	if l.conditional && l.client != nil && l.client.InspectEvent != nil {

@@ -80,13 +80,15 @@ func wskControlClient(c *dispatch.Client, code dispatch.ClientControl, in, out [
 			binary.LittleEndian.PutUint16(e[8:], t.family)
 		}
 		return irp.Success
+	case dispatch.SetStaticEventCallbacks:
+		defer r.leaveCall()
+		return r.setStaticEvents(in, i) // events_static.go
 	default:
 		defer r.leaveCall()
 		if i != nil {
 			return rejectClientCall(i, irp.InvalidParameter)
 		}
-		// Security descriptors, static event callbacks and the TDI codes are not
-		// implemented by this provider.
+		// Security descriptors and the TDI codes are not implemented by this provider.
 		return irp.NotSupported
 	}
 }
@@ -112,7 +114,12 @@ func (r *Registration) queueListChange(i *irp.IRP) irp.Status {
 	r.listChange[i] = struct{}{}
 	r.mu.Unlock()
 	i.SetCancelRoutine(r.cancelListChange)
-	if i.Cancelled() && i.SetCancelRoutine(nil) != nil {
+	// A Deregister that began while this call was on its way may have looked at the map
+	// before the IRP was in it, or before its cancel routine was set (then it skipped
+	// it): the IRP would stay pending and Deregister wait for it forever. deregistering
+	// is set before Deregister looks, so checking it here, after the routine is set,
+	// closes the gap; SetCancelRoutine(nil) decides who completes the IRP.
+	if (i.Cancelled() || r.deregistering.Load()) && i.SetCancelRoutine(nil) != nil {
 		r.cancelListChange(i)
 	}
 	return irp.Pending

@@ -70,6 +70,8 @@ type Registration struct {
 	// pendingTotal counts socket IRPs pending on every socket (Limits.MaxPendingTotal).
 	pendingTotal atomic.Int64
 
+	static staticEvents // WSK_SET_STATIC_EVENT_CALLBACKS (events_static.go)
+
 	mu         sync.Mutex
 	listChange map[*irp.IRP]struct{} // pending WSK_TRANSPORT_LIST_CHANGE IRPs, cancelled by Deregister
 }

@@ -149,8 +149,11 @@ type op struct {
 // through finishLocked and complete exactly once.
 func (s *socket) admitLocked(o *op, bytes int) irp.Status {
 	lim := &s.reg.limits
+	// The byte bound applies only to requests that pin send bytes: a receive, an
+	// accept or a bare disconnect must still be admitted while a large send (always
+	// admitted when it is the first, or it could never go) holds more than the bound.
 	if s.npending >= lim.MaxPendingPerSocket ||
-		(s.queuedBytes > 0 && s.queuedBytes+bytes > lim.MaxQueuedBytesPerSocket) {
+		(bytes > 0 && s.queuedBytes > 0 && s.queuedBytes+bytes > lim.MaxQueuedBytesPerSocket) {
 		s.reg.ctr.limitRejections.Add(1)
 		return irp.InsufficientResources
 	}
@@ -202,6 +205,12 @@ func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
 }
 
 func removeOp(q []*op, o *op) []*op {
+	// The head is the common case (pumps, close, failLocked drain from the front): O(1),
+	// so draining a long queue is linear, not quadratic (reliability case 18).
+	if len(q) > 0 && q[0] == o {
+		q[0] = nil
+		return q[1:]
+	}
 	for k, x := range q {
 		if x == o {
 			copy(q[k:], q[k+1:])
@@ -216,26 +225,53 @@ func removeOp(q []*op, o *op) []*op {
 // routines are user code), then drops each op's inflight reference: the last drop after
 // close began runs the rest of the close protocol.
 func (s *socket) complete(out []*op) {
-	for _, o := range out {
-		c := &s.reg.ctr
-		c.irpsPending.Add(-1)
-		c.irpsCompleted.Add(1)
-		if o.st == irp.Cancelled {
-			c.irpsCancelled.Add(1)
-		}
-		if o.i != nil {
-			if o.obj != nil && o.st == irp.Success {
-				o.i.CompleteObject(o.st, o.info, o.obj)
-			} else {
-				o.i.Complete(o.st, o.info)
-			}
+	for k, o := range out {
+		s.completeOne(o, out[k+1:])
+	}
+}
+
+// completeOne completes o (see complete). If o's completion routine panics, o's
+// accounting is still undone, the ops after it (rest) are still completed, and the socket
+// is aborted (the peer sees RST: a panicking callback aborts only its own socket); then
+// the panic goes on, to the engine loop (which recovers and counts it in
+// Stats.EnginePanics) or to the goroutine that made the call. Without this, a routine
+// panicking on the loop left its inflight reference held: close never completed and
+// Deregister hung (reliability case 16).
+func (s *socket) completeOne(o *op, rest []*op) {
+	done := false
+	defer func() {
+		if done {
+			return
 		}
 		if o.after != nil {
 			o.after(o.st)
 		}
-		s.reg.pendingTotal.Add(-1)
 		s.inflight.Release()
+		s.complete(rest)
+		s.abort(irp.ConnectionAborted)
+	}()
+	c := &s.reg.ctr
+	c.irpsPending.Add(-1)
+	// The op stops counting against Limits.MaxPendingTotal before its routine runs: a
+	// routine (or the caller it wakes) that submits the next request at once must not
+	// be refused because of the request that just ended.
+	s.reg.pendingTotal.Add(-1)
+	c.irpsCompleted.Add(1)
+	if o.st == irp.Cancelled {
+		c.irpsCancelled.Add(1)
 	}
+	if o.i != nil {
+		if o.obj != nil && o.st == irp.Success {
+			o.i.CompleteObject(o.st, o.info, o.obj)
+		} else {
+			o.i.Complete(o.st, o.info)
+		}
+	}
+	done = true
+	if o.after != nil {
+		o.after(o.st)
+	}
+	s.inflight.Release()
 }
 
 // pendLocked ends a call that admitted o. If o is still queued, its IRP is marked pending
@@ -266,9 +302,11 @@ func (o *op) cancel(*irp.IRP) {
 		case o.kind == opRecv && o.n > 0:
 			s.finishLocked(o, irp.Success, o.n, &out)
 		case o.kind == opConnect:
+			// Finish o first: failLocked finishes s.connectOp too, and o is still it, so
+			// the other order completed the IRP twice (reliability case 11).
 			s.state &^= stConnecting
-			s.failLocked(irp.ConnectionAborted, &out)
 			s.finishLocked(o, irp.Cancelled, 0, &out)
+			s.failLocked(irp.ConnectionAborted, &out)
 		default:
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 		}

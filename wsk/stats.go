@@ -20,6 +20,14 @@ type Stats struct {
 	Misuse            uint64 `json:"misuse"`             // contract breaches reported instead of panicking
 	DoubleDeregister  uint64 `json:"double_deregister"`  // Deregister calls after the first
 	UnbalancedRelease uint64 `json:"unbalanced_release"` // ReleaseProviderNPI without a capture
+
+	// DatagramsDropped counts datagrams a datagram socket received and threw away because
+	// its backlog was full: no ReceiveFrom was queued and the receive-from event was off,
+	// paused or refusing, and maxDatagramBacklog (256) datagrams were already waiting
+	// (UDP semantics: a full receive buffer drops). Datagrams from a source other than a
+	// fixed remote address (SIO_WSK_SET_REMOTE_ADDRESS) are filtered by design and not
+	// counted here.
+	DatagramsDropped uint64 `json:"datagrams_dropped"`
 }
 
 // counters are the live values behind Stats.
@@ -28,6 +36,7 @@ type counters struct {
 	socketsCreated, socketsClosed, irpsCompleted, irpsCancelled atomic.Uint64
 	resetsSent, callbackPanics, enginePanics, limitRejections   atomic.Uint64
 	misuse, doubleDeregister, unbalancedRelease                 atomic.Uint64
+	datagramsDropped                                            atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -46,5 +55,6 @@ func (c *counters) snapshot() Stats {
 		Misuse:            c.misuse.Load(),
 		DoubleDeregister:  c.doubleDeregister.Load(),
 		UnbalancedRelease: c.unbalancedRelease.Load(),
+		DatagramsDropped:  c.datagramsDropped.Load(),
 	}
 }
