@@ -32,12 +32,14 @@ func TestSmokeDriverJSONHasEveryField(t *testing.T) {
 	jsonPath := filepath.Join(dir, "out.json")
 	svgPath := filepath.Join(dir, "out.svg")
 	var out, errb bytes.Buffer
-	code := realMain([]string{"-suite", "echo", "-servers", "stdlib,gnet", "-conns", "10",
+	code := realMain([]string{"-suite", "echo", "-servers", "stdlib,gnet,wsk,wsk-irp", "-conns", "10",
 		"-payload", "64", "-rounds", "1", "-duration", "300ms", "-warmup", "100ms",
 		"-json", jsonPath, "-svg", svgPath}, &out, &errb)
 	require.Equal(t, 0, code, "stderr: %s", errb.String())
 	require.Contains(t, out.String(), "| stdlib |")
 	require.Contains(t, out.String(), "| gnet |")
+	require.Contains(t, out.String(), "| wsk |")
+	require.Contains(t, out.String(), "| wsk-irp |")
 
 	raw, err := os.ReadFile(jsonPath)
 	require.NoError(t, err)
@@ -49,7 +51,7 @@ func TestSmokeDriverJSONHasEveryField(t *testing.T) {
 	for _, k := range []string{"go_version", "kernel", "commit"} {
 		require.Contains(t, rep.Metadata, k)
 	}
-	require.Len(t, rep.Results, 2)
+	require.Len(t, rep.Results, 4)
 	fields := []string{"suite", "server", "conns", "payload", "rounds", "requests", "req_per_sec",
 		"p50_us", "p99_us", "p999_us", "server_cpu_us_per_req", "server_rss_peak_kb",
 		"rss_kb_per_conn", "errors", "req_per_sec_min", "req_per_sec_max",
@@ -70,12 +72,39 @@ func TestSmokeChurnAndClose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
+	jsonPath := filepath.Join(t.TempDir(), "close.json")
 	var out, errb bytes.Buffer
-	code := realMain([]string{"-suite", "churn,close", "-servers", "stdlib", "-conns", "2",
-		"-rounds", "1", "-duration", "200ms"}, &out, &errb)
+	code := realMain([]string{"-suite", "churn,close", "-servers", "stdlib,wsk", "-conns", "2",
+		"-pending", "1,100", "-rounds", "1", "-duration", "200ms", "-json", jsonPath}, &out, &errb)
 	require.Equal(t, 0, code, "stderr: %s", errb.String())
-	require.Contains(t, out.String(), "skipped: wsk server not yet available")
-	require.Contains(t, out.String(), "fd leak 0")
+	require.NotContains(t, out.String(), "skipped")
+	require.Contains(t, out.String(), "stdlib: close p50")
+	require.Contains(t, out.String(), "wsk: close p50")
+	require.NotContains(t, out.String(), "fd leak 1")
+	require.Contains(t, out.String(), "### close, pending receive IRPs=1,")
+	require.Contains(t, out.String(), "### close, pending receive IRPs=100,")
+
+	raw, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	var rep struct {
+		Results []summary `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		if r.Suite != "close" {
+			continue
+		}
+		seen[r.Server] = true
+		require.Zero(t, r.Errors, "%s K=%d", r.Server, r.Pending)
+		require.Contains(t, []int{1, 100}, r.Pending)
+		require.Greater(t, r.CloseUs, 0.0, "%s K=%d", r.Server, r.Pending)
+		require.LessOrEqual(t, r.CloseUsMin, r.CloseUs)
+		require.GreaterOrEqual(t, r.CloseUsMax, r.CloseUs)
+		require.Greater(t, r.Requests, uint64(0))
+	}
+	require.Equal(t, map[string]bool{"stdlib": true, "wsk": true, "raw": true}, seen)
+	require.Contains(t, out.String(), "Goal (performance.md §9)")
 }
 
 func TestBadFlagsExit2(t *testing.T) {
@@ -86,6 +115,8 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-conns", "0"},
 		{"-payload", "x"},
 		{"-rounds", "0"},
+		{"-pending", "0"},
+		{"-suite", "idle", "-target", "127.0.0.1:1"},
 		{"-target", "127.0.0.1:1"},
 	} {
 		var out, errb bytes.Buffer
@@ -119,5 +150,5 @@ func TestMedian(t *testing.T) {
 func TestRegistryOrder(t *testing.T) {
 	names := serverNames()
 	require.Equal(t, "stdlib", names[0])
-	require.Subset(t, names, []string{"gnet", "netpoll", "nbio"})
+	require.Subset(t, names, []string{"gnet", "netpoll", "nbio", "wsk", "wsk-irp"})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +23,7 @@ type config struct {
 	servers  []string
 	conns    []int
 	payloads []int
+	pending  []int // close suite: receives pending at close (K)
 	rounds   int
 	duration time.Duration
 	warmup   time.Duration
@@ -48,6 +50,8 @@ type runResult struct {
 	FDLimited          bool
 	FDLeak             int
 	CloseP50, CloseP99 float64
+	Pending            int     // close suite: K
+	CloseUs            float64 // close suite: this round's median close time
 }
 
 type child struct {
@@ -243,8 +247,7 @@ func runAll(cfg *config) ([]runResult, error) {
 	}
 	for _, suite := range cfg.suites {
 		if suite == "close" {
-			fmt.Fprintln(os.Stderr, "close: skipped: wsk server not yet available")
-			fmt.Fprintln(cfg.stdout, "close suite: skipped: wsk server not yet available")
+			all = append(all, runCloseSuite(cfg)...)
 			continue
 		}
 		conns, payloads := cfg.conns, cfg.payloads
@@ -285,6 +288,31 @@ func runAll(cfg *config) ([]runResult, error) {
 		}
 	}
 	return all, nil
+}
+
+// runCloseSuite interleaves the close rows (stdlib, wsk, raw) over the rounds for every K.
+func runCloseSuite(cfg *config) []runResult {
+	impls := closeImpls(cfg.servers)
+	if !slices.Contains(impls, "wsk") {
+		fmt.Fprintln(os.Stderr, "close: skipped: no wsk server in -servers")
+		fmt.Fprintln(cfg.stdout, "close suite: skipped: no wsk server in -servers")
+		return nil
+	}
+	var all []runResult
+	for _, k := range cfg.pending {
+		for round := 1; round <= cfg.rounds; round++ {
+			for _, impl := range impls {
+				fmt.Fprintf(os.Stderr, "close %s pending=%d round %d/%d\n", impl, k, round, cfg.rounds)
+				r, err := runCloseOne(cfg, impl, k)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "  error: %v\n", err)
+					r.Errors++
+				}
+				all = append(all, r)
+			}
+		}
+	}
+	return all
 }
 
 var defaultConns = []int{100, 1000, 10000}

@@ -6,6 +6,7 @@ replace github.com/gowsk/gowsk => ../
 
 require (
 	github.com/cloudwego/netpoll v0.7.2
+	github.com/gowsk/gowsk v0.0.0-00010101000000-000000000000
 	github.com/lesismal/nbio v1.6.8
 	github.com/panjf2000/gnet/v2 v2.9.7
 	github.com/stretchr/testify v1.12.1

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +29,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 			return serveMain(args[1:])
 		case "load":
 			return loadMain(args[1:])
+		case "closebench":
+			return closeMain(args[1:])
 		}
 	}
 	return driverMain(args, stdout, stderr)
@@ -45,6 +48,14 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
 func driverMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -52,6 +63,7 @@ func driverMain(args []string, stdout, stderr io.Writer) int {
 	servers := fs.String("servers", strings.Join(serverNames(), ","), "comma list of servers")
 	conns := fs.String("conns", "100,1000,10000", "comma list of connection counts (churn: concurrent workers, default 8)")
 	payloads := fs.String("payload", "64,4096", "comma list of payload sizes in bytes")
+	pending := fs.String("pending", joinInts(defaultPending), "close suite: comma list of receive IRPs pending at close")
 	rounds := fs.Int("rounds", 3, "interleaved rounds")
 	dur := fs.Duration("duration", 5*time.Second, "measurement window per run")
 	warm := fs.Duration("warmup", time.Second, "warmup per run")
@@ -60,6 +72,9 @@ func driverMain(args []string, stdout, stderr io.Writer) int {
 	jsonPath := fs.String("json", "", "write results as JSON to this file")
 	svgPath := fs.String("svg", "", "write an SVG chart to this file")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	fail := func(format string, a ...any) int {
@@ -77,6 +92,9 @@ func driverMain(args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.payloads, err = parseInts(*payloads); err != nil {
 		return fail("-payload: %v", err)
+	}
+	if cfg.pending, err = parseInts(*pending); err != nil {
+		return fail("-pending: %v", err)
 	}
 	if cfg.rounds <= 0 || cfg.duration <= 0 || cfg.warmup < 0 || cfg.rate < 0 {
 		return fail("-rounds and -duration must be positive, -warmup and -rate non-negative")

@@ -46,6 +46,14 @@ type summary struct {
 	FDLeak        int     `json:"fd_leak,omitempty"`
 	CloseP50us    float64 `json:"close_p50_us,omitempty"`
 	CloseP99us    float64 `json:"close_p99_us,omitempty"`
+	// Close suite only (conns 1, payload 0, requests = closes measured, errors =
+	// verification failures): K, and the close time over rounds (median of the
+	// per-round medians, with min and max) and per pending IRP.
+	Pending              int     `json:"pending,omitempty"`
+	CloseUs              float64 `json:"close_us,omitempty"`
+	CloseUsMin           float64 `json:"close_us_min,omitempty"`
+	CloseUsMax           float64 `json:"close_us_max,omitempty"`
+	CloseUsPerPendingIRP float64 `json:"close_us_per_pending_irp,omitempty"`
 }
 
 type metadata struct {
@@ -81,13 +89,13 @@ func median(v []float64) (med, lo, hi float64) {
 
 func summarize(runs []runResult) []summary {
 	type key struct {
-		suite, server  string
-		conns, payload int
+		suite, server           string
+		conns, payload, pending int
 	}
 	var order []key
 	groups := map[key][]runResult{}
 	for _, r := range runs {
-		k := key{r.Suite, r.Server, r.Conns, r.Payload}
+		k := key{r.Suite, r.Server, r.Conns, r.Payload, r.Pending}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -101,13 +109,16 @@ func summarize(runs []runResult) []summary {
 		if a.conns != b.conns {
 			return a.conns < b.conns
 		}
+		if a.pending != b.pending {
+			return a.pending < b.pending
+		}
 		return a.payload < b.payload
 	})
 	var out []summary
 	for _, k := range order {
 		g := groups[k]
-		var rps, p50, p99, p999, cpu, rpc, c50, c99 []float64
-		s := summary{Suite: k.suite, Server: k.server, Conns: k.conns, Payload: k.payload, Rounds: len(g)}
+		var rps, p50, p99, p999, cpu, rpc, c50, c99, cls []float64
+		s := summary{Suite: k.suite, Server: k.server, Conns: k.conns, Payload: k.payload, Pending: k.pending, Rounds: len(g)}
 		var peak, steady []float64
 		for _, r := range g {
 			rps = append(rps, r.ReqPerSec)
@@ -118,6 +129,9 @@ func summarize(runs []runResult) []summary {
 			rpc = append(rpc, r.RSSPerConnKB)
 			c50 = append(c50, r.CloseP50)
 			c99 = append(c99, r.CloseP99)
+			if r.CloseUs > 0 {
+				cls = append(cls, r.CloseUs)
+			}
 			peak = append(peak, float64(r.RSSPeakKB))
 			steady = append(steady, float64(r.RSSSteadyKB))
 			s.Requests += r.Requests
@@ -135,6 +149,10 @@ func summarize(runs []runResult) []summary {
 		s.RSSPerConnKB, s.RSSPerConnMin, s.RSSPerConnMax = median(rpc)
 		s.CloseP50us, _, _ = median(c50)
 		s.CloseP99us, _, _ = median(c99)
+		s.CloseUs, s.CloseUsMin, s.CloseUsMax = median(cls)
+		if s.Pending > 0 {
+			s.CloseUsPerPendingIRP = s.CloseUs / float64(s.Pending)
+		}
 		pk, _, _ := median(peak)
 		st, _, _ := median(steady)
 		s.RSSPeakKB, s.RSSSteadyKB = int64(pk), int64(st)
@@ -170,19 +188,24 @@ func ratio(v, base float64) string {
 	return fmt.Sprintf("%.2f×", v/base)
 }
 
+// isGowsk reports whether a server is one of gowsk's own variants ("wsk", "wsk-…"),
+// which the "best peer" ratios leave out: the peers are the other libraries.
+func isGowsk(name string) bool { return name == "wsk" || strings.HasPrefix(name, "wsk-") }
+
 // writeMarkdown prints one table per (suite, conns, payload) with
-// medians [min–max] and ratios to stdlib and to the best non-stdlib peer
-// (best = highest req/s for throughput, lowest CPU/req for CPU).
+// medians [min–max] and ratios to stdlib and to the best peer, the best
+// server that is neither stdlib nor gowsk's (best = highest req/s for
+// throughput, lowest CPU/req for CPU).
 func writeMarkdown(w io.Writer, md metadata, sums []summary) {
 	fmt.Fprintf(w, "go %s, kernel %s, commit %s, %d CPUs\n\n", md.GoVersion, md.Kernel, md.Commit, md.NumCPU)
 	type key struct {
-		suite          string
-		conns, payload int
+		suite                   string
+		conns, payload, pending int
 	}
 	var order []key
 	groups := map[key][]summary{}
 	for _, s := range sums {
-		k := key{s.Suite, s.Conns, s.Payload}
+		k := key{s.Suite, s.Conns, s.Payload, s.Pending}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -196,6 +219,9 @@ func writeMarkdown(w io.Writer, md metadata, sums []summary) {
 			if g[i].Server == "stdlib" {
 				std = &g[i]
 				continue
+			}
+			if isGowsk(g[i].Server) {
+				continue // ours is compared with the peers, not with itself
 			}
 			bestRPS = math.Max(bestRPS, g[i].ReqPerSec)
 			if g[i].CPUPerReq > 0 {
@@ -218,6 +244,10 @@ func writeMarkdown(w io.Writer, md metadata, sums []summary) {
 		}
 		if k.suite == "idle" {
 			writeIdleTable(w, k.conns, g)
+			continue
+		}
+		if k.suite == "close" {
+			writeCloseTable(w, k.pending, g)
 			continue
 		}
 		fmt.Fprintf(w, "### %s, conns=%d, payload=%d B, rounds=%d\n\n", k.suite, k.conns, k.payload, g[0].Rounds)
@@ -257,7 +287,7 @@ func writeIdleTable(w io.Writer, conns int, g []summary) {
 	for _, s := range g {
 		if s.Server == "stdlib" {
 			std = s.RSSPerConnKB
-		} else if s.RSSPerConnKB > 0 {
+		} else if !isGowsk(s.Server) && s.RSSPerConnKB > 0 {
 			best = math.Min(best, s.RSSPerConnKB)
 		}
 	}
@@ -277,6 +307,47 @@ func writeIdleTable(w io.Writer, conns int, g []summary) {
 			ratio(s.RSSPerConnKB, std), ratio(s.RSSPerConnKB, best),
 			float64(s.RSSSteadyKB)/1024, float64(s.RSSPeakKB)/1024,
 			s.CPUPerReq, s.CPUPerReqMin, s.CPUPerReqMax, errs)
+	}
+	fmt.Fprintln(w)
+}
+
+// writeCloseTable reports the close suite for one K: close IRP completion time (median of
+// the per-round medians, [min–max] over rounds), the ratio to the stdlib equivalent, the
+// time per pending IRP, and the verification failures.
+func writeCloseTable(w io.Writer, k int, g []summary) {
+	var std, raw, ours float64
+	for _, s := range g {
+		switch s.Server {
+		case "stdlib":
+			std = s.CloseUs
+		case "raw":
+			raw = s.CloseUs
+		case "wsk":
+			ours = s.CloseUs
+		}
+	}
+	fmt.Fprintf(w, "### close, pending receive IRPs=%d, rounds=%d\n\n", k, g[0].Rounds)
+	fmt.Fprintln(w, "| server | close µs [min–max] | ×std | µs per pending IRP | closes | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for _, s := range g {
+		perIRP := fmt.Sprintf("%.3f", s.CloseUsPerPendingIRP)
+		if s.Server == "raw" {
+			perIRP = "–"
+		}
+		fmt.Fprintf(w, "| %s | %.1f [%.1f–%.1f] | %s | %s | %d | %d |\n",
+			s.Server, s.CloseUs, s.CloseUsMin, s.CloseUsMax, ratio(s.CloseUs, std),
+			perIRP, s.Requests, s.Errors)
+	}
+	fmt.Fprintln(w, "\nwsk: time from CloseSocket to its IRP's completion, every receive completed with "+
+		"STATUS_CANCELLED before it (errors count any that was not); stdlib: net.Conn.Close until "+
+		"K goroutines blocked in Read have returned; raw: SO_LINGER{1,0} + close(2), no IRP (K does not apply).")
+	if raw > 0 && ours > 0 {
+		goal := raw + float64(k)
+		verdict := "met"
+		if ours > goal {
+			verdict = "missed"
+		}
+		fmt.Fprintf(w, "\nGoal (performance.md §9) wsk ≤ raw + K × 1 µs = %.1f µs: %s (%.2f× the goal).\n", goal, verdict, ours/goal)
 	}
 	fmt.Fprintln(w)
 }

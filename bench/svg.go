@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,8 +13,9 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// writeSVG charts server CPU µs/req (echo runs) and RSS KB/conn (echo
-// and idle runs) per server, one bar group per configuration.
+// writeSVG charts server CPU µs/req (echo runs), RSS KB/conn (echo and idle
+// runs) and, when the close suite ran, close µs per pending IRP, per server,
+// one bar group per configuration.
 func writeSVG(path string, sums []summary) error {
 	p1, err := barChart(sums, "server CPU µs/req (echo)", func(s summary) (float64, bool) {
 		return s.CPUPerReq, s.Suite == "echo"
@@ -28,12 +30,22 @@ func writeSVG(path string, sums []summary) error {
 		return err
 	}
 	plots := [][]*plot.Plot{{p1}, {p2}}
-	img := vgsvg.New(9*vg.Inch, 8*vg.Inch)
-	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 6,
+	if slices.ContainsFunc(sums, func(s summary) bool { return s.Suite == "close" }) {
+		p3, err := barChart(sums, "close µs per pending receive IRP", func(s summary) (float64, bool) {
+			return s.CloseUsPerPendingIRP, s.Suite == "close"
+		})
+		if err != nil {
+			return err
+		}
+		plots = append(plots, []*plot.Plot{p3})
+	}
+	img := vgsvg.New(9*vg.Inch, vg.Length(4*len(plots))*vg.Inch)
+	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 6,
 		PadTop: vg.Millimeter * 4, PadBottom: vg.Millimeter * 4, PadLeft: vg.Millimeter * 4, PadRight: vg.Millimeter * 4}
 	canvases := plot.Align(plots, tiles, draw.New(img))
-	p1.Draw(canvases[0][0])
-	p2.Draw(canvases[1][0])
+	for r := range plots {
+		plots[r][0].Draw(canvases[r][0])
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -59,6 +71,9 @@ func barChart(sums []summary, title string, pick func(summary) (float64, bool)) 
 			continue
 		}
 		c := fmt.Sprintf("%s c=%d p=%d", s.Suite, s.Conns, s.Payload)
+		if s.Suite == "close" {
+			c = fmt.Sprintf("close K=%d", s.Pending)
+		}
 		if _, ok := cfgIdx[c]; !ok {
 			cfgIdx[c] = len(cfgs)
 			cfgs = append(cfgs, c)

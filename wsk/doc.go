@@ -35,14 +35,18 @@
 //  5. cancel every pending IRP and complete it with STATUS_CANCELLED, Information 0,
 //     and wait until every earlier IRP's completion has returned;
 //  6. reset the connection (SO_LINGER{1,0}) unless it is disconnected in both directions
-//     (a close after only a local graceful disconnect is still abortive);
+//     (a close after only a local graceful disconnect is still abortive) or the kernel
+//     has already finished it (TCP_CLOSE: nothing left to reset, none counted);
 //  7. leave the engine and close the descriptor, on the loop once no handler runs;
 //  8. complete the close IRP last: the single "everything is finished" signal.
 //
 // No step blocks: the waits are refcount WaitFunc continuations, so a completion routine
 // or callback of the socket may close it. Never wait for the close IRP inside one of them.
 // For a clean (FIN, no RST) close: Disconnect gracefully and wait for its IRP, see the
-// peer's disconnect (a receive completing with 0 bytes), then close.
+// peer's disconnect (a receive completing with 0 bytes), then close. Input the
+// application never read means the peer's FIN was never seen, so that close is abortive
+// too: counted in Stats.ResetsSent and sent at once, never a clean-looking close
+// followed by a surprise RST from the kernel.
 //
 // The provider never sets SO_LINGER > 0 on a descriptor (Linux would block in close and
 // still not reset); an abortive disconnect resets at once with SO_LINGER{1,0} and

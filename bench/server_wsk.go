@@ -1,0 +1,601 @@
+package main
+
+// gowsk's own echo servers, written the way package wsk documents its use:
+//
+//   - "wsk" (event mode, the fast path): the listen socket has WskAcceptEvent,
+//     WskReceiveEvent and WskDisconnectEvent enabled; accepted sockets inherit the
+//     connection events, the receive event copies the indicated bytes into the
+//     connection's own buffer and echoes them with one Send IRP. No IRP waits while a
+//     connection is idle and no buffer is held before its first request.
+//   - "wsk-irp" (IRP mode): one Accept IRP loops on the listener; every connection owns
+//     one IRP and one 4 KiB buffer and runs Receive → Send → Receive … with them.
+//
+// Both reuse their IRPs (IoReuseIrp) and buffers for the life of a connection. A call
+// that completes at once runs its completion routine on the caller, so the loops are
+// written as trampolines ("Pending is returned iff PendingReturned is set", §4.5): a
+// routine that sees PendingReturned false leaves the next step to the caller's loop.
+//
+// On the peer's FIN a connection disconnects gracefully (its FIN goes after the echoes
+// still queued) and then closes, so a clean client sees a clean close, no reset; on a
+// reset or any error it closes at once. Stopping the server closes the listener and
+// every connection abortively, waits for every close IRP, releases the NPI and
+// deregisters: nothing of the provider is left running.
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk"
+)
+
+func init() {
+	register("wsk", func() EchoServer { return &wskEventServer{} })
+	register("wsk-irp", func() EchoServer { return &wskIRPServer{} })
+}
+
+// wskServerLimits are the provider bounds of the echo servers. The defaults
+// (wsk.DefaultLimits) already admit 1<<20 sockets and 1<<20 pending IRPs; they are
+// spelled out so that the 10 000-connection runs do not depend on a default changing.
+// Per connection the event server holds at most one Send, one graceful Disconnect and
+// one zero-length Receive pending, the IRP server one Receive or Send and one
+// Disconnect. The process itself is capped lower by RLIMIT_NOFILE (20 000 here).
+var wskServerLimits = wsk.Limits{
+	MaxSockets:              1 << 16, // > RLIMIT_NOFILE: the kernel, not the provider, is the cap
+	MaxPendingTotal:         1 << 18, // 4 per connection at 65 536 connections
+	MaxPendingPerSocket:     16,      // 3 pend at most (see above); a stop's abortive Disconnect completes at once
+	MaxQueuedBytesPerSocket: 4 << 20, // pinned send bytes; also the receive-event indication room
+}
+
+// wskEventPendCap bounds the bytes one event connection buffers while its Send is in
+// flight. Past it the receive event answers STATUS_DATA_NOT_ACCEPTED, the provider
+// pauses the events, and a zero-length Receive re-arms them once the Send drained:
+// WSK's own backpressure, so a client that never reads cannot grow the server.
+const wskEventPendCap = 256 << 10
+
+// wskEventPauses counts receive events answered DATA_NOT_ACCEPTED (and so zero-length
+// Receives that re-armed the events), for the tests: the backpressure path must run.
+var wskEventPauses atomic.Uint64
+
+// wskIRPBufSize is the receive buffer of an IRP-mode connection (as stdlib's 4 KiB).
+const wskIRPBufSize = 4096
+
+// wskProvider is one registration with its captured provider NPI.
+type wskProvider struct {
+	reg *wsk.Registration
+	npi wsk.ProviderNPI
+}
+
+func openWSK(limits wsk.Limits) (*wskProvider, error) {
+	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}},
+		wsk.WithLoops(runtime.GOMAXPROCS(0)), wsk.WithLimits(limits))
+	if st != irp.Success {
+		return nil, fmt.Errorf("wsk.Register: %v", st)
+	}
+	npi, st := reg.CaptureProviderNPI(dispatch.InfiniteWait)
+	if st != irp.Success {
+		reg.Deregister()
+		return nil, fmt.Errorf("CaptureProviderNPI: %v", st)
+	}
+	return &wskProvider{reg: reg, npi: npi}, nil
+}
+
+// close releases the NPI and deregisters; every socket must be closed already.
+func (p *wskProvider) close() {
+	p.reg.ReleaseProviderNPI()
+	p.reg.Deregister()
+}
+
+// listen makes a listen socket bound (and so listening) on addr and returns it with the
+// bound address.
+func (p *wskProvider) listen(addr string, ctx any, cd *dispatch.ClientListenDispatch) (*dispatch.Socket, string, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	fam := wsk.AFInet
+	if ap.Addr().Is6() && !ap.Addr().Is4In6() {
+		fam = wsk.AFInet6
+	}
+	var clientDispatch any
+	if cd != nil {
+		clientDispatch = cd
+	}
+	bg := context.Background()
+	res := wsk.Call(bg, 1, func(i *irp.IRP) irp.Status {
+		return p.npi.Dispatch.Socket(p.npi.Client, fam, wsk.SockStream, wsk.IPProtoTCP, dispatch.ListenSocket, ctx, clientDispatch, i)
+	})
+	if res.Status != irp.Success {
+		return nil, "", fmt.Errorf("WskSocket(listen): %v", res.Status)
+	}
+	ls := res.Object.(*dispatch.Socket)
+	lt := ls.Listen()
+	res = wsk.Call(bg, ls.StackSize(), func(i *irp.IRP) irp.Status { return lt.Bind(ls, ap, 0, i) })
+	var bound netip.AddrPort
+	if res.Status == irp.Success {
+		res = wsk.Call(bg, ls.StackSize(), func(i *irp.IRP) irp.Status { return lt.GetLocalAddress(ls, &bound, i) })
+	}
+	if res.Status != irp.Success {
+		closeSync(ls)
+		return nil, "", fmt.Errorf("WskBind/WskGetLocalAddress %s: %v", addr, res.Status)
+	}
+	return ls, bound.String(), nil
+}
+
+// closeSync closes s from ordinary Go code and waits for its close IRP.
+func closeSync(s *dispatch.Socket) {
+	wsk.Call(context.Background(), s.StackSize(), func(i *irp.IRP) irp.Status { return s.Basic().CloseSocket(s, i) })
+}
+
+// setNoDelay sets TCP_NODELAY, as Go's net does on every TCP connection. An option set
+// takes no IRP (it completes synchronously), so callbacks may do it.
+func setNoDelay(s *dispatch.Socket) {
+	one := []byte{1, 0, 0, 0}
+	_ = s.Basic().ControlSocket(s, dispatch.SetOption, wsk.TCPNoDelay, wsk.IPProtoTCP, one, nil, nil, nil)
+}
+
+// wskCloser is the part of a connection both servers share: the socket, its once-only
+// shutdown (graceful Disconnect then CloseSocket, or CloseSocket at once) on an IRP of
+// its own, and the server's connection set.
+type wskCloser struct {
+	s        *dispatch.Socket
+	conn     *dispatch.ConnectionDispatch
+	set      *wskConnSet
+	closing  atomic.Bool
+	graceful atomic.Bool // the shutdown is a graceful Disconnect that has not finished
+	byStop   bool        // written by the shutdown that won closing, before its first call
+	// freeOnClose runs in the close IRP's routine, once every IRP of the socket has
+	// completed (the close IRP completes last): it frees the connection's own IRPs.
+	freeOnClose func()
+}
+
+// shutdown starts the end of the connection once; later calls do nothing, except that
+// the server's stop (byStop) cuts a graceful Disconnect short: a peer that stopped
+// reading would otherwise hold it, and the stop, forever. byStop also says the stop,
+// not the connection's own request loop, closes it.
+func (c *wskCloser) shutdown(graceful, byStop bool) {
+	if !c.closing.CompareAndSwap(false, true) {
+		if byStop && c.graceful.Load() {
+			// An abortive Disconnect completes the graceful one with
+			// STATUS_CONNECTION_ABORTED; its routine then closes. On a socket already
+			// closed the guard refuses the call: harmless.
+			ai := irp.Allocate(c.s.StackSize())
+			ai.SetCompletionRoutine(wskFreeIRP, nil, irp.InvokeAlways)
+			c.conn.Disconnect(c.s, nil, dispatch.FlagAbortive, ai)
+		}
+		return
+	}
+	c.byStop = byStop
+	ci := irp.Allocate(c.s.StackSize())
+	if graceful {
+		c.graceful.Store(true)
+		ci.SetCompletionRoutine(wskDisconnected, c, irp.InvokeAlways)
+		c.conn.Disconnect(c.s, nil, 0, ci)
+		return
+	}
+	c.closeWith(ci)
+}
+
+func wskFreeIRP(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+	i.Free()
+	return irp.MoreProcessingRequired
+}
+
+// wskDisconnected runs when the graceful Disconnect finished (or failed): close now.
+func wskDisconnected(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
+	c := ctx.(*wskCloser)
+	c.graceful.Store(false)
+	i.Reuse(irp.Success)
+	c.closeWith(i)
+	return irp.MoreProcessingRequired
+}
+
+func (c *wskCloser) closeWith(ci *irp.IRP) {
+	ci.SetCompletionRoutine(wskClosed, c, irp.InvokeAlways)
+	c.s.Basic().CloseSocket(c.s, ci) // always Pending: the routine finishes the job
+}
+
+// wskClosed is the close IRP's routine: the socket and all its IRPs are finished.
+func wskClosed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
+	c := ctx.(*wskCloser)
+	i.Free()
+	if c.freeOnClose != nil {
+		c.freeOnClose()
+	}
+	c.set.remove(c)
+	return irp.MoreProcessingRequired
+}
+
+// wskConnSet tracks live connections so that stopping the server can close them all and
+// wait for every close IRP.
+type wskConnSet struct {
+	mu       sync.Mutex
+	conns    map[*wskCloser]struct{}
+	stopping bool
+	wg       sync.WaitGroup
+}
+
+// add records c; false once the server is stopping (the caller then closes c).
+func (cs *wskConnSet) add(c *wskCloser) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.stopping {
+		return false
+	}
+	if cs.conns == nil {
+		cs.conns = make(map[*wskCloser]struct{})
+	}
+	cs.conns[c] = struct{}{}
+	cs.wg.Add(1)
+	return true
+}
+
+func (cs *wskConnSet) remove(c *wskCloser) {
+	cs.mu.Lock()
+	_, ok := cs.conns[c]
+	delete(cs.conns, c)
+	cs.mu.Unlock()
+	if ok {
+		cs.wg.Done()
+	}
+}
+
+// closeAll refuses new connections, closes every live one abortively and waits for
+// their close IRPs.
+func (cs *wskConnSet) closeAll() {
+	cs.mu.Lock()
+	cs.stopping = true
+	live := make([]*wskCloser, 0, len(cs.conns))
+	for c := range cs.conns {
+		live = append(live, c)
+	}
+	cs.mu.Unlock()
+	for _, c := range live {
+		c.shutdown(false, true)
+	}
+	cs.wg.Wait()
+}
+
+// ---- event mode ----
+
+// wskEventServer is the "wsk" server: accept, receive and disconnect events.
+type wskEventServer struct {
+	conns wskConnSet
+}
+
+// wskListenEvents and wskConnEvents are the client tables: static, shared by every
+// socket; the socket context says which connection an event is for.
+var (
+	wskListenEvents = dispatch.ClientListenDispatch{AcceptEvent: wskEventAccept}
+	wskConnEvents   = dispatch.ClientConnectionDispatch{ReceiveEvent: wskEventReceive, DisconnectEvent: wskEventDisconnect}
+)
+
+// wskEventConn is one connection of the event server. The receive event and the Send
+// completion (loop goroutine, or a canceller at close) share the buffers under mu:
+//
+//	out      the bytes the Send IRP in flight (sending) holds
+//	pend     bytes indicated while that Send was in flight, sent when it completes
+//	paused   the last receive event answered DATA_NOT_ACCEPTED (pend was full): a
+//	         zero-length Receive on rx re-arms the events once the Send drained
+type wskEventConn struct {
+	wskCloser
+	tx, rx *irp.IRP
+	txBuf  dispatch.Buf
+	rxBuf  dispatch.Buf
+
+	mu        sync.Mutex
+	out, pend []byte
+	sending   bool
+	paused    bool
+}
+
+func (v *wskEventServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
+	p, err := openWSK(wskServerLimits)
+	if err != nil {
+		return err
+	}
+	ls, bound, err := p.listen(addr, v, &wskListenEvents)
+	if err != nil {
+		p.close()
+		return err
+	}
+	// Accepted sockets inherit the connection events enabled on the listener
+	// (invariant 38), so one option set arms every connection.
+	in := dispatch.EventCallbackControl{NpiID: dispatch.NPIWskInterfaceID,
+		EventMask: dispatch.EventAccept | dispatch.EventReceive | dispatch.EventDisconnect}.Marshal()
+	if st := ls.Basic().ControlSocket(ls, dispatch.SetOption, dispatch.SOWskEventCallback, dispatch.SOLSocket, in, nil, nil, nil); st != irp.Success {
+		closeSync(ls)
+		p.close()
+		return fmt.Errorf("SO_WSK_EVENT_CALLBACK on the listener: %v", st)
+	}
+	ready(bound)
+	<-stop
+	v.conns.mu.Lock()
+	v.conns.stopping = true // accept events from now on reject
+	v.conns.mu.Unlock()
+	closeSync(ls)
+	v.conns.closeAll()
+	p.close()
+	return nil
+}
+
+// wskEventAccept is WskAcceptEvent: keep the connection with its own context and the
+// shared connection table. A nil socket means the listener died; stop closes it.
+func wskEventAccept(ctx any, _ dispatch.Flags, _, _ netip.AddrPort, s *dispatch.Socket) (irp.Status, any, *dispatch.ClientConnectionDispatch) {
+	v := ctx.(*wskEventServer)
+	if s == nil {
+		return irp.Success, nil, nil
+	}
+	c := &wskEventConn{wskCloser: wskCloser{s: s, conn: s.Connection(), set: &v.conns}}
+	if !v.conns.add(&c.wskCloser) {
+		return irp.RequestNotAccepted, nil, nil // stopping: the provider resets it
+	}
+	c.tx = irp.Allocate(s.StackSize())
+	c.freeOnClose = c.free
+	setNoDelay(s)
+	return irp.Success, c, &wskConnEvents
+}
+
+func (c *wskEventConn) free() {
+	c.tx.Free()
+	if c.rx != nil {
+		c.rx.Free()
+	}
+}
+
+// appendIndication appends the bytes of every element of list to dst: the list goes
+// back to the provider when the event returns, so the bytes must be copied out.
+func appendIndication(dst []byte, list *dispatch.DataIndication) []byte {
+	for e := list; e != nil; e = e.Next {
+		n := len(dst)
+		dst = slices.Grow(dst, e.Buffer.Length)[:n+e.Buffer.Length]
+		e.Buffer.CopyTo(0, dst[n:])
+	}
+	return dst
+}
+
+// wskEventReceive is WskReceiveEvent: copy the bytes and send them back, or queue them
+// behind the Send in flight. A nil list means the socket is dead: close it.
+func wskEventReceive(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, n int, _ *int) irp.Status {
+	c := ctx.(*wskEventConn)
+	if list == nil {
+		c.shutdown(false, false)
+		return irp.Success
+	}
+	c.mu.Lock()
+	if c.sending {
+		if len(c.pend)+n > wskEventPendCap {
+			c.paused = true
+			c.mu.Unlock()
+			wskEventPauses.Add(1)
+			return irp.DataNotAccepted
+		}
+		c.pend = appendIndication(c.pend, list)
+		c.mu.Unlock()
+		return irp.Success
+	}
+	c.out = appendIndication(c.out[:0], list)
+	c.sending = true
+	c.mu.Unlock()
+	c.send()
+	return irp.Success
+}
+
+// send starts the Send of c.out on the reused tx IRP. Its routine does the rest whether
+// it completes at once or later; the nesting is at most two deep (a Send completing
+// inline from wskEventSent finds pend empty, since only the serial receive event fills it).
+func (c *wskEventConn) send() {
+	c.tx.Reuse(irp.Success)
+	c.tx.SetCompletionRoutine(wskEventSent, c, irp.InvokeAlways)
+	c.txBuf = dispatch.MakeBuf(c.out)
+	c.conn.Send(c.s, &c.txBuf, 0, c.tx)
+}
+
+// wskEventSent is the Send IRP's routine: send what was indicated meanwhile, or go idle
+// (re-arming paused events).
+func wskEventSent(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
+	c := ctx.(*wskEventConn)
+	ok := i.IoStatus.Status == irp.Success
+	c.mu.Lock()
+	if !ok || len(c.pend) == 0 {
+		c.sending = false
+		rearm := ok && c.paused
+		c.paused = false
+		c.mu.Unlock()
+		if !ok {
+			c.shutdown(false, false) // reset, or cancelled by close
+		} else if rearm {
+			c.rearm()
+		}
+		return irp.MoreProcessingRequired
+	}
+	c.out, c.pend = c.pend, c.out[:0]
+	c.mu.Unlock()
+	c.send()
+	return irp.MoreProcessingRequired
+}
+
+// rearm posts a zero-length Receive: it completes once data is waiting, and its
+// completion resumes the paused receive events (WSK's rule after DATA_NOT_ACCEPTED).
+func (c *wskEventConn) rearm() {
+	if c.rx == nil {
+		c.rx = irp.Allocate(c.s.StackSize())
+	} else {
+		c.rx.Reuse(irp.Success)
+	}
+	c.rx.SetCompletionRoutine(wskEventRearmed, c, irp.InvokeAlways)
+	c.rxBuf = dispatch.Buf{}
+	c.conn.Receive(c.s, &c.rxBuf, 0, c.rx)
+}
+
+func wskEventRearmed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
+	if i.IoStatus.Status != irp.Success {
+		ctx.(*wskEventConn).shutdown(false, false)
+	}
+	return irp.MoreProcessingRequired
+}
+
+// wskEventDisconnect is WskDisconnectEvent: a FIN ends the connection gracefully (after
+// the echoes already queued), a reset at once.
+func wskEventDisconnect(ctx any, flags dispatch.Flags) irp.Status {
+	ctx.(*wskEventConn).shutdown(flags&dispatch.FlagAbortive == 0, false)
+	return irp.Success
+}
+
+// ---- IRP mode ----
+
+// wskIRPServer is the "wsk-irp" server: an Accept IRP loop and, per connection, one IRP
+// looping Receive → Send.
+type wskIRPServer struct {
+	ls    *dispatch.Socket
+	ai    *irp.IRP
+	conns wskConnSet
+}
+
+// wskIRPConn is one IRP-mode connection: a single IRP and buffer, used by one request
+// at a time. recvDone says which request the IRP carries (set before the call, since
+// the completion may run before the call returns).
+type wskIRPConn struct {
+	wskCloser
+	i        *irp.IRP
+	data     []byte
+	buf      dispatch.Buf
+	recvDone bool
+}
+
+func (v *wskIRPServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
+	p, err := openWSK(wskServerLimits)
+	if err != nil {
+		return err
+	}
+	ls, bound, err := p.listen(addr, nil, nil)
+	if err != nil {
+		p.close()
+		return err
+	}
+	v.ls, v.ai = ls, irp.Allocate(ls.StackSize())
+	v.acceptLoop()
+	ready(bound)
+	<-stop
+	v.conns.mu.Lock()
+	v.conns.stopping = true
+	v.conns.mu.Unlock()
+	closeSync(ls) // cancels the Accept IRP; its routine stops the loop
+	v.conns.closeAll()
+	p.close()
+	return nil
+}
+
+// acceptLoop posts the Accept IRP until one pends; completions that arrive later
+// (PendingReturned) continue the loop from the routine.
+func (v *wskIRPServer) acceptLoop() {
+	for {
+		v.ai.Reuse(irp.Success)
+		v.ai.SetCompletionRoutine(wskIRPAccepted, v, irp.InvokeAlways)
+		if v.ls.Listen().Accept(v.ls, 0, nil, nil, nil, nil, v.ai) == irp.Pending {
+			return
+		}
+		if !v.accepted(v.ai.IoStatus) {
+			return
+		}
+	}
+}
+
+func wskIRPAccepted(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
+	v := ctx.(*wskIRPServer)
+	if i.PendingReturned() && v.accepted(i.IoStatus) {
+		v.acceptLoop()
+	}
+	return irp.MoreProcessingRequired
+}
+
+// accepted takes one Accept result and reports whether to post the next Accept.
+func (v *wskIRPServer) accepted(io irp.IoStatusBlock) bool {
+	switch io.Status {
+	case irp.Success:
+	case irp.InsufficientResources:
+		// Out of descriptors (EMFILE): the provider reset that connection. Try again
+		// shortly rather than spin; the load side reports the failed dial.
+		time.AfterFunc(10*time.Millisecond, func() {
+			v.conns.mu.Lock()
+			stopping := v.conns.stopping
+			v.conns.mu.Unlock()
+			if !stopping {
+				v.acceptLoop()
+			}
+		})
+		return false
+	default:
+		return false // cancelled by close, or the listener died
+	}
+	s := io.Object.(*dispatch.Socket)
+	c := &wskIRPConn{wskCloser: wskCloser{s: s, conn: s.Connection(), set: &v.conns}}
+	if !v.conns.add(&c.wskCloser) {
+		c.shutdown(false, true) // stopping; asynchronous: this may run in a routine
+		return false
+	}
+	c.i = irp.Allocate(s.StackSize())
+	c.freeOnClose = func() {
+		// A stop may close the connection while run is still between two calls on
+		// another goroutine (the Accept routine): then c.i is left to the GC.
+		if !c.byStop {
+			c.i.Free()
+		}
+	}
+	c.data = make([]byte, wskIRPBufSize)
+	setNoDelay(s)
+	c.run(irp.IoStatusBlock{Status: irp.Success})
+	return true
+}
+
+// run is the connection's trampoline: given the result of the request that just
+// finished on c.i (a Send, or nothing yet at the start), it posts the next one, and
+// keeps going while requests complete at once. It returns once one pends (its routine
+// calls run again, possibly before the call has even returned here, so nothing of c is
+// touched after a Pending) or the connection ends.
+func (c *wskIRPConn) run(io irp.IoStatusBlock) {
+	for {
+		if io.Status != irp.Success {
+			c.shutdown(false, false) // reset, cancelled by close, or refused after close
+			return
+		}
+		var st irp.Status
+		c.i.Reuse(irp.Success)
+		c.i.SetCompletionRoutine(wskIRPDone, c, irp.InvokeAlways)
+		if c.recvDone {
+			// A Receive finished: echo what it got; 0 bytes is the peer's FIN.
+			n := int(io.Information)
+			if n == 0 {
+				c.shutdown(true, false)
+				return
+			}
+			c.buf = dispatch.MakeBuf(c.data[:n])
+			c.recvDone = false
+			st = c.conn.Send(c.s, &c.buf, 0, c.i)
+		} else {
+			// Start, or a Send finished: receive the next request.
+			c.buf = dispatch.MakeBuf(c.data)
+			c.recvDone = true
+			st = c.conn.Receive(c.s, &c.buf, 0, c.i)
+		}
+		if st == irp.Pending {
+			return
+		}
+		io = c.i.IoStatus
+	}
+}
+
+func wskIRPDone(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
+	c := ctx.(*wskIRPConn)
+	if i.PendingReturned() {
+		c.run(i.IoStatus)
+	}
+	return irp.MoreProcessingRequired
+}
