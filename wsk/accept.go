@@ -79,6 +79,7 @@ func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 			s.reg.ctr.resetsSent.Add(1)
 			return nil, st
 		}
+		ns.peer = sa // not published yet: no lock needed
 		c.s = ns
 		return c, irp.Success
 	}
@@ -160,7 +161,7 @@ func (s *socket) acceptEvent(c *acceptedConn) {
 		st, actx, acd = cb(s.socketContext, 0, c.local, c.remote, &c.s.ws)
 	})
 	if st != irp.Success {
-		c.s.closeProtocol(nil)
+		c.s.closeOffered()
 		return
 	}
 	s.mu.Lock()

@@ -21,6 +21,24 @@ func closeSocket(ws *dispatch.Socket, i *irp.IRP) irp.Status {
 	return irp.Pending
 }
 
+// closeOffered closes, on the provider's own initiative, a socket the application has
+// already seen: WskAcceptEvent was handed the socket and refused it (or panicked). The
+// close goes through the guard's CloseSocket, as an application close does, so the
+// *dispatch.Socket is marked closed. A call the application makes later through the
+// pointer it kept, a second CloseSocket included, is then refused with
+// STATUS_INVALID_HANDLE. Without this it would reach a record whose descriptor is
+// already closed, and whose number may belong to another socket by then: a second
+// close would close that other socket's descriptor and release the registration
+// reference twice. The internal close IRP frees itself once it completes.
+func (s *socket) closeOffered() {
+	i := irp.Allocate(s.ws.StackSize())
+	i.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+		i.Free()
+		return irp.MoreProcessingRequired
+	}, nil, irp.InvokeAlways)
+	_ = s.ws.Basic().CloseSocket(&s.ws, i)
+}
+
 // closeProtocol is the close protocol of reference §3.1, in order. It never blocks: each
 // wait is a refcount WaitFunc whose continuation runs on whichever goroutine drops the
 // last reference, so close may be called from the socket's own completion routine or

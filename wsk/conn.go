@@ -158,7 +158,20 @@ func connGetLocalAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP) 
 
 // connGetRemoteAddress is WskGetRemoteAddress: STATUS_INVALID_DEVICE_STATE until connected.
 func connGetRemoteAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-	return sockOf(ws).getAddress(addr, i, stConnected, unix.Getpeername)
+	s := sockOf(ws)
+	return s.getAddress(addr, i, stConnected, s.peerNameLocked)
+}
+
+// peerNameLocked is getpeername, falling back to the address recorded when the
+// connection was made: once both directions are shut down gracefully Linux answers
+// ENOTCONN, but the WSK socket stays connected (fully disconnected, §3.5) until it is
+// closed, and still knows its peer. Called with mu held (getAddress).
+func (s *socket) peerNameLocked(fd int) (unix.Sockaddr, error) {
+	sa, err := unix.Getpeername(fd)
+	if err == unix.ENOTCONN && s.peer != nil {
+		return s.peer, nil
+	}
+	return sa, err
 }
 
 // connSend is WskSend. The IRP completes when every byte is in the kernel (WSK does not

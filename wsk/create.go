@@ -105,6 +105,7 @@ func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.
 	if fam == 0 {
 		return failIRP(i, irp.InvalidParameter)
 	}
+	clientDispatch = untypedNilTable(clientDispatch)
 	var (
 		s  *socket
 		st irp.Status
@@ -137,6 +138,32 @@ func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.
 	}
 	i.CompleteObject(irp.Success, 0, &s.ws)
 	return irp.Success
+}
+
+// untypedNilTable turns a typed nil client table (a nil *dispatch.ClientXxxDispatch held
+// in the interface, what Go code passing a nil pointer variable produces) into an
+// untyped nil: the application gave no table. Without this the category constructors
+// would take it for a table and dereference it (a stream socket did, and panicked).
+func untypedNilTable(cd any) any {
+	switch t := cd.(type) {
+	case *dispatch.ClientConnectionDispatch:
+		if t == nil {
+			return nil
+		}
+	case *dispatch.ClientListenDispatch:
+		if t == nil {
+			return nil
+		}
+	case *dispatch.ClientDatagramDispatch:
+		if t == nil {
+			return nil
+		}
+	case *dispatch.ClientStreamDispatch:
+		if t == nil {
+			return nil
+		}
+	}
+	return cd
 }
 
 // wskSocketConnect is WskSocketConnect: create, bind (local may be the zero AddrPort:

@@ -245,6 +245,9 @@ func (s *socket) connectDoneLocked(out *[]*op) {
 // connectedLocked marks the socket connected and finishes (or moves on) its connect op.
 func (s *socket) connectedLocked(o *op, out *[]*op) {
 	s.state |= stConnected | stBound
+	if sa, err := unix.Getpeername(s.fd); err == nil {
+		s.peer = sa // for GetRemoteAddress once both directions are shut down
+	}
 	if o.buf.Length == 0 {
 		s.finishLocked(o, irp.Success, 0, out)
 		return

@@ -5,6 +5,8 @@ package wsk
 import (
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
 	"github.com/gowsk/gowsk/refcount"
@@ -97,7 +99,8 @@ type socket struct {
 	gate        eventGate // event callbacks running, disables waiting for them (events.go)
 	scratch     []byte    // DRAIN receives discard into it
 	ext         readinessExt
-	lst         *listener // listen and stream sockets: the listening side (listen.go)
+	lst         *listener     // listen and stream sockets: the listening side (listen.go)
+	peer        unix.Sockaddr // the remote address, recorded when the connection was made (conn.go peerNameLocked)
 }
 
 // sockOf returns the provider record of a socket handed to a table member.
@@ -292,7 +295,9 @@ func (s *socket) pendLocked(o *op, out *[]*op) irp.Status {
 // cancel is the IRP's cancel routine (it runs on the goroutine that called Cancel). A
 // receive that already holds data completes with success and those bytes, so no data is
 // lost; anything else completes with STATUS_CANCELLED. A cancelled connect leaves the
-// socket unusable (the kernel's connect cannot be taken back): it is marked aborted.
+// socket unusable (the kernel's connect cannot be taken back): it is marked aborted. So
+// does a cancelled send of which part is already in the kernel: the connection is reset
+// rather than carry a torn send.
 func (o *op) cancel(*irp.IRP) {
 	s := o.s
 	var out []*op
@@ -307,6 +312,14 @@ func (o *op) cancel(*irp.IRP) {
 			s.state &^= stConnecting
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 			s.failLocked(irp.ConnectionAborted, &out)
+		case (o.kind == opSend || o.kind == opConnectSend) && o.n > 0:
+			// Part of the send is in the kernel and cannot be taken back. Ending it here
+			// and sending the next request's bytes after the torn one would corrupt the
+			// stream without anyone noticing, so the connection is aborted instead: the
+			// peer sees RST, and every other request fails with
+			// STATUS_CONNECTION_ABORTED. Finish o first, as for a connect.
+			s.finishLocked(o, irp.Cancelled, 0, &out)
+			s.abortLocked(irp.ConnectionAborted, &out)
 		default:
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 		}
