@@ -114,11 +114,14 @@ func missing(i *irp.IRP) irp.Status {
 	return irp.NotSupported
 }
 
-// reserved is the guard (and layer) member for WskSendEx/WskReceiveEx: always
-// irp.NotSupported, the IRP completed.
+// reserved is the guard (and layer) member for WskSendEx/WskReceiveEx: irp.NotSupported,
+// the IRP completed; after CloseSocket began, irp.InvalidHandle like every other member.
 func reserved(s *Socket, i *irp.IRP) irp.Status {
 	if i == nil {
 		return irp.InvalidParameter
+	}
+	if s == nil || s.basic == nil || s.closing.Load() != 0 {
+		return refuse(i, irp.InvalidHandle)
 	}
 	return refuse(i, irp.NotSupported)
 }

@@ -16,7 +16,7 @@ const (
 // the Linux numbers.
 const (
 	SOKeepAlive = 0x0008 // SO_KEEPALIVE
-	SOLinger    = 0x0080 // SO_LINGER (read-only here: the provider never sets linger > 0)
+	SOLinger    = 0x0080 // SO_LINGER: STATUS_NOT_SUPPORTED; a WSK socket has no linger, close decides (doc.go)
 	SOSndBuf    = 0x1001 // SO_SNDBUF
 	SORcvBuf    = 0x1002 // SO_RCVBUF
 	SOError     = 0x1007 // SO_ERROR

@@ -6,12 +6,15 @@ import "sync/atomic"
 // own; under traffic the snapshot as a whole is not one instant. The field tags make it
 // ready for encoding/json (expvar, a debug endpoint).
 type Stats struct {
-	Captures          int64  `json:"captures"`           // provider NPIs captured and not yet released
-	SocketsOpen       int64  `json:"sockets_open"`       // sockets created and not yet closed
-	SocketsCreated    uint64 `json:"sockets_created"`    // sockets ever created
-	SocketsClosed     uint64 `json:"sockets_closed"`     // close IRPs completed
-	IRPsPending       int64  `json:"irps_pending"`       // socket and provider-level IRPs pending now
-	IRPsCompleted     uint64 `json:"irps_completed"`     // IRPs the provider accepted and then completed (synchronously or later)
+	Captures       int64  `json:"captures"`        // provider NPIs captured and not yet released
+	SocketsOpen    int64  `json:"sockets_open"`    // sockets created and not yet closed
+	SocketsCreated uint64 `json:"sockets_created"` // sockets ever created
+	SocketsClosed  uint64 `json:"sockets_closed"`  // close IRPs completed
+	IRPsPending    int64  `json:"irps_pending"`    // socket and provider-level IRPs pending now
+	// IRPsCompleted counts queued requests (send, receive, connect, disconnect, accept,
+	// datagram I/O) completed, at once or later. Calls that never queue (Socket, Bind,
+	// address queries, ControlSocket, the close IRP) are not counted.
+	IRPsCompleted     uint64 `json:"irps_completed"`
 	IRPsCancelled     uint64 `json:"irps_cancelled"`     // IRPs completed with STATUS_CANCELLED
 	ResetsSent        uint64 `json:"resets_sent"`        // abortive disconnects (RST) the provider caused
 	CallbackPanics    uint64 `json:"callback_panics"`    // user callbacks that panicked (each aborted its socket)
