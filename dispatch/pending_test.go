@@ -46,7 +46,10 @@ func TestLayerPropagatesPending(t *testing.T) {
 		i.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
 			pendingSeen[k] = i.PendingReturned()
 			done <- struct{}{}
-			return irp.ContinueCompletion
+			// Keep the IRP: the test goroutine frees it as soon as done arrives, which
+			// with ContinueCompletion could be while the walk still owns it (a free of
+			// a pending IRP, counted as a contract violation).
+			return irp.MoreProcessingRequired
 		}, nil, irp.InvokeAlways)
 		b := MakeBuf(make([]byte, 8))
 		require.Equal(t, irp.Pending, s.Connection().Receive(s, &b, 0, i))
