@@ -97,6 +97,18 @@ func (t *tourT) call(s *dispatch.Socket, fn func(*irp.IRP) irp.Status) irp.IoSta
 }
 
 // resets is the provider's count of RSTs it caused so far.
+// receive is one WskReceive of up to 64 bytes on s, waited for.
+func (t *tourT) receive(s *dispatch.Socket) irp.IoStatusBlock {
+	in := dispatch.MakeBuf(make([]byte, 64))
+	return t.call(s, func(i *irp.IRP) irp.Status { return s.Connection().Receive(s, &in, 0, i) })
+}
+
+// send is one WskSend of text on s, waited for.
+func (t *tourT) send(s *dispatch.Socket, text string) irp.IoStatusBlock {
+	out := dispatch.MakeBuf([]byte(text))
+	return t.call(s, func(i *irp.IRP) irp.Status { return s.Connection().Send(s, &out, 0, i) })
+}
+
 func (t *tourT) resets() uint64 { return t.p.reg.Stats().ResetsSent }
 
 // graceful: Disconnect with a final buffer sends it and then FIN; once the peer's FIN is
@@ -119,9 +131,7 @@ func (t *tourT) graceful() error {
 	err = peer.CloseWrite()
 	t.say("peer:   CloseWrite (its FIN): %s", errText(err))
 
-	buf := make([]byte, 64)
-	in := dispatch.MakeBuf(buf)
-	res = t.call(s, func(i *irp.IRP) irp.Status { return conn.Receive(s, &in, 0, i) })
+	res = t.receive(s)
 	t.say("server: Receive -> %v, %d bytes (the peer's FIN)", res.Status, res.Information)
 	t.say("server: CloseSocket -> %v", closeSocket(s))
 	t.say("peer:   read again: %s (no reset)", peerReadEnd(peer))
@@ -145,12 +155,9 @@ func (t *tourT) abortive() error {
 	t.say("server: Disconnect(WSK_FLAG_ABORTIVE) -> %v", res.Status)
 	t.say("peer:   read: %s", peerReadEnd(peer))
 	t.say("peer:   read again: %s (Linux reports a reset once)", peerReadEnd(peer))
-	buf := make([]byte, 64)
-	in := dispatch.MakeBuf(buf)
-	res = t.call(s, func(i *irp.IRP) irp.Status { return conn.Receive(s, &in, 0, i) })
+	res = t.receive(s)
 	t.say("server: Receive -> %v (gowsk keeps the first error: sticky)", res.Status)
-	out := dispatch.MakeBuf([]byte("late"))
-	res = t.call(s, func(i *irp.IRP) irp.Status { return conn.Send(s, &out, 0, i) })
+	res = t.send(s, "late")
 	t.say("server: Send -> %v", res.Status)
 	t.say("server: CloseSocket -> %v", closeSocket(s))
 	t.say("resets the provider sent: %d", t.resets()-before)
@@ -166,11 +173,9 @@ func (t *tourT) closeConnected() error {
 		return err
 	}
 	defer peer.Close()
-	conn := s.Connection()
 	before := t.resets()
 
-	out := dispatch.MakeBuf([]byte("hello\n"))
-	res := t.call(s, func(i *irp.IRP) irp.Status { return conn.Send(s, &out, 0, i) })
+	res := t.send(s, "hello\n")
 	t.say("server: Send(%q) -> %v, %d bytes", "hello\n", res.Status, res.Information)
 	t.say("peer:   read %s", peerReadN(peer, 6))
 	t.say("server: CloseSocket -> %v (not disconnected: SO_LINGER{1,0}, then close)", closeSocket(s))
