@@ -113,12 +113,7 @@ func TestConformanceMultiLoop(t *testing.T) {
 	// Close from the completion routine of a receive, for sockets on different loops.
 	for range 3 {
 		ws, c := connect(t, npi)
-		closed := make(chan irp.Status, 1)
-		closeIRP := irp.Allocate(ws.StackSize())
-		closeIRP.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
-			closed <- i.IoStatus.Status
-			return irp.MoreProcessingRequired
-		}, nil, irp.InvokeAlways)
+		closeIRP, closed := closeIRPReporting(ws)
 		b := dispatch.MakeBuf(make([]byte, 4))
 		ri := irp.Allocate(ws.StackSize())
 		ri.SetCompletionRoutine(func(*irp.Device, *irp.IRP, any) irp.Status {

@@ -142,12 +142,7 @@ func TestCloseCancelsPendingReceivesBeforeCloseIRP(t *testing.T) {
 func TestCloseFromCompletionRoutine(t *testing.T) {
 	r, npi := newReg(t)
 	ws, c := connect(t, npi)
-	closed := make(chan irp.Status, 1)
-	closeIRP := irp.Allocate(ws.StackSize())
-	closeIRP.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
-		closed <- i.IoStatus.Status
-		return irp.MoreProcessingRequired
-	}, nil, irp.InvokeAlways)
+	closeIRP, closed := closeIRPReporting(ws)
 	b := dispatch.MakeBuf(make([]byte, 8))
 	ri := irp.Allocate(ws.StackSize())
 	ri.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {

@@ -119,3 +119,16 @@ func finish(t testing.TB, r *Registration) {
 	require.Zero(t, st.IRPsPending)
 	require.Zero(t, st.Captures)
 }
+
+// closeIRPReporting allocates a close IRP for ws whose completion routine sends the final
+// status on the returned channel (and keeps the IRP: MoreProcessingRequired). For tests
+// that close from somewhere the ordinary helpers cannot wait, such as a completion routine.
+func closeIRPReporting(ws *dispatch.Socket) (*irp.IRP, <-chan irp.Status) {
+	closed := make(chan irp.Status, 1)
+	i := irp.Allocate(ws.StackSize())
+	i.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+		closed <- i.IoStatus.Status
+		return irp.MoreProcessingRequired
+	}, nil, irp.InvokeAlways)
+	return i, closed
+}

@@ -190,12 +190,7 @@ func TestReliabilityCloseFromOwnCompletion(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r, npi := newReg(t)
 			ws, c := connect(t, npi)
-			closed := make(chan irp.Status, 1)
-			closeIRP := irp.Allocate(ws.StackSize())
-			closeIRP.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
-				closed <- i.IoStatus.Status
-				return irp.MoreProcessingRequired
-			}, nil, irp.InvokeAlways)
+			closeIRP, closed := closeIRPReporting(ws)
 			b := dispatch.MakeBuf(make([]byte, 1))
 			first := irp.Allocate(ws.StackSize())
 			var firstCount atomic.Int32

@@ -486,12 +486,7 @@ func TestReliabilityCompletionSendThenClose(t *testing.T) {
 				rlWaitReadable(t, ws)
 			}
 			var sendP *pcall
-			closed := make(chan irp.Status, 1)
-			closeIRP := irp.Allocate(ws.StackSize())
-			closeIRP.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
-				closed <- i.IoStatus.Status
-				return irp.MoreProcessingRequired
-			}, nil, irp.InvokeAlways)
+			closeIRP, closed := closeIRPReporting(ws)
 			b := dispatch.MakeBuf(make([]byte, 8))
 			ri := irp.Allocate(ws.StackSize())
 			routineDone := make(chan struct{})
