@@ -56,7 +56,8 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 		var out []*op
 		s.mu.Lock()
 		s.state |= stClosing
-		s.retainedAtCloseLocked() // invariant 26 (indication.go)
+		s.retainedAtCloseLocked()  // invariant 26 (indication.go)
+		held := s.dropHeldLocked() // unread input: step 6 resets (events_conn.go)
 		for len(s.recvQ) > 0 {
 			s.finishLocked(s.recvQ[0], irp.Cancelled, 0, &out)
 		}
@@ -81,13 +82,22 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 			s.mu.Lock()
 			st := s.state
 			s.mu.Unlock()
-			if st.has(stConnected) && !st.has(stAborted) && !st.has(stLocalGraceful|stRemoteGraceful) && !tcpFinished(s.fd) {
+			//    Held bytes (read from the kernel, never taken) are unread input, exactly
+			//    like bytes still in the kernel: they make the close abortive.
+			if st.has(stConnected) && !st.has(stAborted) &&
+				(held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !tcpFinished(s.fd) {
 				setLingerZero(s.fd)
 				s.reg.ctr.resetsSent.Add(1)
 			}
-			// 7. Leave the engine and close the descriptor, on the loop once no handler of
-			//    this descriptor is running (the number cannot be reused under one).
-			_ = s.efd.UnregisterFunc(func() {
+			// 7. Leave the engine and close the descriptor once no handler of this
+			//    descriptor is running (the number cannot be reused under one): here, at
+			//    once, when none is (the common case, no hand-off to the loop), else on
+			//    the loop after it returned. UnregisterCloseFunc skips EPOLL_CTL_DEL:
+			//    the provider never duplicates a descriptor, so closing it leaves the
+			//    epoll set. A Readable or Writable posted to the loop may still run
+			//    afterwards: it finds stClosing and empty queues and touches no
+			//    descriptor.
+			_ = s.efd.UnregisterCloseFunc(func() {
 				_ = unix.Close(s.fd)
 				// 8. Complete the close IRP last: the single "everything for this socket
 				//    is finished" signal.

@@ -187,8 +187,9 @@ func connSend(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i *i
 		return failIRP(i, irp.NotSupported)
 	}
 	s := sockOf(ws)
-	o := &op{i: i, kind: opSend, buf: *buf, flags: flags}
-	var out []*op
+	o := newIOOp(i, opSend, buf, flags)
+	outp := getOut()
+	out := *outp
 	s.mu.Lock()
 	st := s.checkLocked(stConnected)
 	if st == irp.Success && s.state.has(stSendShut) {
@@ -199,6 +200,8 @@ func connSend(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i *i
 	}
 	if st != irp.Success {
 		s.mu.Unlock()
+		putOut(outp, out)
+		o.recycle() // never admitted: nobody else saw it
 		return failIRP(i, st)
 	}
 	o.queued = true
@@ -211,7 +214,9 @@ func connSend(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i *i
 		s.sendWaitedLocked() // the send backlog event reports the drain (events_conn.go)
 	}
 	s.mu.Unlock()
-	return s.syncResult(out, st)
+	s.complete(out)
+	putOut(outp, out)
+	return st
 }
 
 // connReceive is WskReceive. Flags: WSK_FLAG_WAITALL (complete only when the buffer is
@@ -232,8 +237,6 @@ func connReceive(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i
 		return failIRP(i, irp.InvalidParameter)
 	}
 	s := sockOf(ws)
-	o := &op{i: i, kind: opRecv, buf: *buf, flags: flags}
-	var out []*op
 	s.mu.Lock()
 	st := s.checkLocked(stConnected)
 	if st == irp.Success && s.state.has(stRemoteGraceful) {
@@ -241,13 +244,17 @@ func connReceive(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i
 		i.Complete(irp.Success, 0)
 		return irp.Success
 	}
+	o := newIOOp(i, opRecv, buf, flags)
 	if st == irp.Success {
 		st = s.admitLocked(o, 0)
 	}
 	if st != irp.Success {
 		s.mu.Unlock()
+		o.recycle() // never admitted: nobody else saw it
 		return failIRP(i, st)
 	}
+	outp := getOut()
+	out := *outp
 	o.queued = true
 	s.recvQ = append(s.recvQ, o)
 	if len(s.recvQ) == 1 {
@@ -255,7 +262,9 @@ func connReceive(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i
 	}
 	st = s.pendLocked(o, &out)
 	s.mu.Unlock()
-	return s.syncResult(out, st)
+	s.complete(out)
+	putOut(outp, out)
+	return st
 }
 
 // connDisconnect is WskDisconnect (§3.3).

@@ -130,6 +130,7 @@ func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) ir
 	var err error
 	if code == dispatch.SIOWskQueryReceiveBacklog {
 		v, err = unix.IoctlGetInt(s.fd, unix.SIOCINQ)
+		v += s.heldBytesLocked() // read by the receive event, not taken yet (events_conn.go)
 	} else {
 		v, err = unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
 		v /= 2

@@ -79,6 +79,7 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 		r.rd.Release()
 		return nil, irp.FromError(err)
 	}
+	s.readFn, s.writeFn = s.Readable, s.Writable // made once: postReadable/postWritable allocate nothing
 	s.efd = efd
 	r.ctr.socketsCreated.Add(1)
 	return s, irp.Success

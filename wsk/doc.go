@@ -37,7 +37,9 @@
 //  6. reset the connection (SO_LINGER{1,0}) unless it is disconnected in both directions
 //     (a close after only a local graceful disconnect is still abortive) or the kernel
 //     has already finished it (TCP_CLOSE: nothing left to reset, none counted);
-//  7. leave the engine and close the descriptor, on the loop once no handler runs;
+//  7. leave the engine and close the descriptor once no handler of it runs: at once on
+//     the closing goroutine when none is running (no hand-off to the loop), else on the
+//     loop right after that handler returns;
 //  8. complete the close IRP last: the single "everything is finished" signal.
 //
 // No step blocks: the waits are refcount WaitFunc continuations, so a completion routine
@@ -46,7 +48,9 @@
 // peer's disconnect (a receive completing with 0 bytes), then close. Input the
 // application never read means the peer's FIN was never seen, so that close is abortive
 // too: counted in Stats.ResetsSent and sent at once, never a clean-looking close
-// followed by a surprise RST from the kernel.
+// followed by a surprise RST from the kernel. Bytes a receive event was shown but did
+// not take (held by the provider until a WskReceive or the next event takes them) are
+// unread input in the same way.
 //
 // The provider never sets SO_LINGER > 0 on a descriptor (Linux would block in close and
 // still not reset); an abortive disconnect resets at once with SO_LINGER{1,0} and
@@ -117,7 +121,7 @@
 //	  WskListen                          .Listen (others as the listen and connection tables)
 //
 //	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK (events.go, control.go):
-//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (peeked bytes; serial; pause after partial/DATA_NOT_ACCEPTED; NULL list: dead)
+//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (read bytes, the rest held; serial; pause after partial/DATA_NOT_ACCEPTED; NULL list: dead)
 //	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent (peer FIN; RST with FlagAbortive)
 //	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (SO_SNDBUF/2, on change or drain)
 //	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent (nil socket: listener dead; inherits the listener's connection events)

@@ -157,10 +157,10 @@ const connEventMask = dispatch.EventReceive | dispatch.EventDisconnect | dispatc
 // without a new edge (a receive re-armed the events, a list was released, the events were
 // enabled). It may be called with mu held (Post takes only the loop's queue lock). After
 // close began, Readable finds stClosing and an empty receive queue and does nothing.
-func (s *socket) postReadable() { s.post(s.Readable) }
+func (s *socket) postReadable() { s.post(s.readFn) }
 
 // postWritable is postReadable for s.Writable.
-func (s *socket) postWritable() { s.post(s.Writable) }
+func (s *socket) postWritable() { s.post(s.writeFn) }
 
 // post runs fn on the socket's loop. The posted queue is bounded (engine MaxPosted); when
 // it is full, a zero-delay timer (unbounded, also run on the loop) takes fn instead, so a

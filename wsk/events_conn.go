@@ -15,15 +15,22 @@ import (
 //
 // How a receive event is made: on readability, with no queued WskReceive (a queued IRP
 // always wins, invariant 31) and the event enabled and not paused, the bytes waiting in
-// the kernel are *peeked* (MSG_PEEK) into a pooled indication buffer and the callback is
-// called with them. Only once it returned are the bytes it took read for real; the rest
-// stay in the kernel for the next WskReceive or event, so nothing is ever lost or
-// reordered. While the callback holds peeked bytes (indicating), the receive pump leaves
-// the kernel alone: a WskReceive posted meanwhile is queued and served after the callback
-// returned, with the bytes the callback did not take.
+// the kernel are read (one read(2), no peek) into a pooled indication buffer and the
+// callback is called with them. The bytes it does not take (a partial BytesAccepted,
+// STATUS_DATA_NOT_ACCEPTED, a callback that never ran) stay in that buffer as the
+// socket's *held* bytes: at most one indication, never more than the room the retained
+// lists left (Limits.MaxQueuedBytesPerSocket). Held bytes come before anything still in
+// the kernel: the next WskReceive takes them first (receive pump, io_linux.go), the next
+// event indicates them again, and the kernel is not read (nor its FIN or reset noticed:
+// EOF only after the held bytes) until they are all taken. So nothing is lost or
+// reordered. While the callback holds the bytes (indicating), the receive pump leaves
+// them alone: a WskReceive posted meanwhile is queued and served after the callback
+// returned, with the bytes the callback did not take. Held bytes are unread input: a
+// close that finds them resets the connection, as it does for unread kernel input.
 //
 //	field          meaning
 //	cur            the indication a receive callback holds (the receive pump waits)
+//	held           bytes read from the kernel that nobody took yet (buf[off:off+n])
 //	paused         the last receive event took part of the data or none: no receive event
 //	               until a WskReceive completes (invariant 33)
 //	retained       lists the application kept (it returned STATUS_PENDING), until Release
@@ -35,6 +42,7 @@ import (
 //	deadSent       the dead socket's NULL list was delivered
 type connEvents struct {
 	cur           *indication
+	held          *indication
 	paused        bool
 	retained      map[*dispatch.DataIndication]*indication
 	retainedBytes int
@@ -63,8 +71,8 @@ func (s *socket) connDispatch() *dispatch.ClientConnectionDispatch {
 	return nil
 }
 
-// indicatingLocked reports whether a receive callback holds peeked bytes: the receive
-// pump must not read them away under it.
+// indicatingLocked reports whether a receive callback holds indicated bytes: the receive
+// pump must not read past them under it.
 func (s *socket) indicatingLocked() bool {
 	ce, _ := s.ext.(*connEvents)
 	return ce != nil && ce.cur != nil
@@ -84,11 +92,80 @@ func (s *socket) receiveCompletedLocked() {
 // peek copies up to len(b) waiting bytes without taking them; (0, nil) is the peer's FIN.
 func peek(fd int, b []byte) (int, error) {
 	for {
-		n, _, err := unix.Recvfrom(fd, b, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		n, err := recvPeek(fd, b)
 		if err == unix.EINTR {
 			continue
 		}
 		return n, err
+	}
+}
+
+// takeHeldLocked serves the receive o, at the head of the queue, from the held bytes:
+// a DRAIN discards them, a zero-length receive completes (data is there), any other
+// copies what fits (and, with room left, reads on in the kernel: pumpRecvLocked). Once
+// the held bytes are all taken the delivery looks at the kernel again (posted
+// Readable): more data, the peer's FIN or a reset may wait behind them, with no new
+// edge to say so.
+func (ce *connEvents) takeHeldLocked(s *socket, o *op, out *[]*op) {
+	h := ce.held
+	switch {
+	case o.flags&dispatch.FlagDrain != 0:
+		h.n = 0 // discarded; the DRAIN goes on in the kernel
+	case o.buf.Length == 0:
+		s.finishLocked(o, irp.Success, 0, out)
+		return
+	default:
+		c := o.buf.CopyFrom(o.n, h.buf[h.off:h.off+h.n])
+		h.off += c
+		h.n -= c
+		o.n += c
+		// Full: done. Room left: the pump goes on in the kernel, as one read would have
+		// taken everything waiting; a receive without WAITALL then completes with what
+		// it has at EAGAIN (pumpRecvLocked).
+		if o.n == o.buf.Length {
+			s.finishLocked(o, irp.Success, o.n, out)
+		}
+	}
+	if h.n == 0 {
+		ce.held = nil
+		putIndication(h)
+		s.postReadable()
+	}
+}
+
+// dropHeldLocked gives the held buffer back at close (step 5: no callback runs any
+// more, so none holds it) and returns how many bytes it held.
+func (s *socket) dropHeldLocked() int {
+	ce, _ := s.ext.(*connEvents)
+	if ce == nil || ce.held == nil {
+		return 0
+	}
+	n := ce.held.n
+	putIndication(ce.held)
+	ce.held = nil
+	return n
+}
+
+// heldBytesLocked is how many bytes are held (SIO_WSK_QUERY_RECEIVE_BACKLOG adds them
+// to the kernel's count).
+func (s *socket) heldBytesLocked() int {
+	if ce, _ := s.ext.(*connEvents); ce != nil && ce.held != nil {
+		return ce.held.n
+	}
+	return 0
+}
+
+// readOnce reads up to len(b) bytes; (0, nil) is the peer's FIN.
+func readOnce(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
 	}
 }
 
@@ -121,9 +198,16 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 		recvOn := s.events&dispatch.EventReceive != 0 && cd.ReceiveEvent != nil
 		room := s.reg.limits.MaxQueuedBytesPerSocket - ce.retainedBytes
 		switch {
-		case recvOn && !ce.paused && room > 0:
+		case recvOn && !ce.paused && room > 0 && (ce.held == nil || ce.held.n <= room):
 			ce.startIndication(s, cd, room, &out, after)
-		case recvOn || s.events&dispatch.EventDisconnect != 0 && cd.DisconnectEvent != nil:
+		case ce.held != nil && (recvOn || s.events&dispatch.EventDisconnect != 0 && cd.DisconnectEvent != nil):
+			// Held bytes come first: a FIN or a reset behind them is noticed once they
+			// are taken (the take posts Readable). A dead transport must still be told,
+			// even while paused: ask the descriptor without touching its queue.
+			if _, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil && transportDied(err) {
+				ce.dieLocked(s, &out, after)
+			}
+		case (recvOn || s.events&dispatch.EventDisconnect != 0 && cd.DisconnectEvent != nil) && !s.rdDrained:
 			// No delivery now (paused, or the retained lists fill the bound), but a FIN, a
 			// reset or a dead transport must still be noticed: the NULL list of a dead
 			// socket is due even while the events are paused.
@@ -134,15 +218,17 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 	}
 	ce.disconnectLocked(s, cd, after)
 	if len(out) > 0 {
-		*after = append(*after, func() { s.complete(out) })
+		done := out // a copy: capturing out itself (address taken above) would move it to the heap
+		*after = append(*after, func() { s.complete(done) })
 	}
 }
 
-// sawReadResult handles a peek that found no data to indicate: EAGAIN, the peer's FIN, a
-// connection error or a dead transport.
+// sawReadResult handles a read or peek that found no data to indicate: EAGAIN, the
+// peer's FIN, a connection error or a dead transport.
 func (ce *connEvents) sawReadResult(s *socket, n int, err error, out *[]*op, after *[]func()) {
 	switch {
 	case err == unix.EAGAIN:
+		s.readShortLocked(0, 1)
 	case err != nil && transportDied(err):
 		ce.dieLocked(s, out, after)
 	case err != nil:
@@ -152,32 +238,44 @@ func (ce *connEvents) sawReadResult(s *socket, n int, err error, out *[]*op, aft
 	}
 }
 
-// startIndication peeks the waiting bytes into a pooled buffer and queues the receive
-// callback on *after (it runs once mu is released).
+// startIndication indicates the held bytes, or reads the waiting ones into a pooled
+// buffer, and queues the receive callback on *after (it runs once mu is released). The
+// caller checked that the held bytes fit the room the retained lists leave.
 func (ce *connEvents) startIndication(s *socket, cd *dispatch.ClientConnectionDispatch, room int,
 	out *[]*op, after *[]func()) {
-	ind := getIndication()
-	b := ind.buf
-	if len(b) > room {
-		b = b[:room]
-	}
-	n, err := peek(s.fd, b)
-	if err != nil || n == 0 {
-		putIndication(ind)
-		ce.sawReadResult(s, n, err, out, after)
-		return
+	ind := ce.held
+	if ind != nil {
+		ce.held = nil
+	} else {
+		if s.rdDrained {
+			return // the kernel's queue is empty: the next arrival brings an edge
+		}
+		ind = getIndication()
+		b := ind.buf
+		if len(b) > room {
+			b = b[:room]
+		}
+		n, err := readOnce(s.fd, b)
+		if err != nil || n == 0 {
+			putIndication(ind)
+			ce.sawReadResult(s, n, err, out, after)
+			return
+		}
+		s.readShortLocked(n, len(b))
+		// A short read took everything the transport held: the closest Linux gives to
+		// "PUSH seen" (WSK_FLAG_ENTIRE_MESSAGE).
+		ind.off, ind.n, ind.entire = 0, n, n < len(b)
 	}
 	// Hold the callbacks rundown from here on: close then waits for this delivery to
 	// finish (and for the disable IRPs it releases), even if the callback never starts.
 	if !s.callbacks.Acquire() {
-		putIndication(ind)
+		ce.held = ind // read but not delivered: still unread input
 		return
 	}
-	ind.list = dispatch.DataIndication{Buffer: dispatch.MakeBuf(ind.buf[:n])}
-	ind.n = n
+	n := ind.n
+	ind.list = dispatch.DataIndication{Buffer: dispatch.MakeBuf(ind.buf[ind.off : ind.off+n])}
 	var flags dispatch.Flags
-	if n < len(b) {
-		// Everything the transport holds: the closest Linux gives to "PUSH seen".
+	if ind.entire {
 		flags |= dispatch.FlagEntireMessage
 	}
 	if (ce.retainedBytes+n)*2 > s.reg.limits.MaxQueuedBytesPerSocket {
@@ -185,33 +283,54 @@ func (ce *connEvents) startIndication(s *socket, cd *dispatch.ClientConnectionDi
 	}
 	ce.cur = ind
 	s.gate.beginLocked(dispatch.EventReceive)
-	fn, ctx := cd.ReceiveEvent, s.socketContext
-	*after = append(*after, func() {
-		defer s.callbacks.Release()
-		accepted := n
-		var st irp.Status
-		returned := false
-		s.invokeCallback("ReceiveEvent", func() {
-			defer func() {
-				if !returned { // panicked: invokeCallback aborts the socket next
-					ce.endIndication(s, ind, false, 0, 0)
-				}
-			}()
-			st = fn(ctx, flags, &ind.list, n, &accepted)
-			returned = true
-			ce.endIndication(s, ind, true, st, accepted)
-		})
-		if !returned {
-			// Refused (close began) or panicked: nothing was delivered. A no-op when the
-			// panic path already settled it.
-			ce.endIndication(s, ind, false, 0, 0)
-		}
-	})
+	ind.s, ind.ce = s, ce
+	ind.fn, ind.ctx, ind.flags = cd.ReceiveEvent, s.socketContext, flags
+	if ind.deliverFn == nil {
+		ind.deliverFn = ind.deliver // made once per pooled indication, not per event
+	}
+	*after = append(*after, ind.deliverFn)
 }
 
-// endIndication settles a receive event: the bytes taken leave the kernel, a partial or
-// refused indication pauses the events (invariant 33), a retained list is recorded until
-// Release, and the receives queued while the callback ran are served.
+// deliver calls WskReceiveEvent with ind (queued by startIndication, run once mu is
+// released) and settles it. It is invokeCallback written out for this one callback, so
+// that an event allocates nothing: close began (no new callback) or a panic means
+// nothing was delivered; a panic is counted, logged and aborts the socket. ind must not
+// be touched once endIndication returned (it may be back in the pool).
+func (ind *indication) deliver() {
+	s, ce := ind.s, ind.ce
+	defer s.callbacks.Release() // the hold startIndication took
+	if !s.callbacks.Acquire() {
+		ce.endIndication(s, ind, false, 0, 0) // refused: close began, nothing delivered
+		return
+	}
+	defer s.callbacks.Release()
+	defer func() {
+		if v := recover(); v != nil {
+			s.reg.ctr.callbackPanics.Add(1)
+			s.reg.log.Error("wsk: event callback panicked; socket aborted", "callback", "ReceiveEvent", "panic", v)
+			s.abort(irp.ConnectionAborted)
+		}
+	}()
+	returned := false
+	defer func() {
+		if !returned {
+			// Panicked: nothing was delivered. Settled first, then the socket is aborted
+			// (the deferred recover above runs after this one).
+			ce.endIndication(s, ind, false, 0, 0)
+		}
+	}()
+	n := ind.n
+	ind.accepted = n
+	st := ind.fn(ind.ctx, ind.flags, &ind.list, n, &ind.accepted)
+	accepted := ind.accepted
+	returned = true
+	ce.endIndication(s, ind, true, st, accepted)
+}
+
+// endIndication settles a receive event: the bytes not taken stay held (before anything
+// still in the kernel), a partial or refused indication pauses the events (invariant
+// 33), a retained list is recorded until Release, and the receives queued while the
+// callback ran are served (held bytes first).
 func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, st irp.Status, accepted int) {
 	var out []*op
 	var done []*irp.IRP
@@ -253,55 +372,39 @@ func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, 
 		s.reg.ctr.misuse.Add(1)
 		s.reg.log.Error("wsk: WskRelease of a list whose ReceiveEvent did not return STATUS_PENDING")
 	}
-	if take > 0 && !s.state.has(stDead) { // a dead transport has nothing left to take
-		s.discardLocked(take, &out)
+	hold := false
+	if !keep && take < ind.n && !s.state.has(stDead) { // a dead transport forgets its bytes
+		ind.off += take
+		ind.n -= take
+		ind.list = dispatch.DataIndication{}
+		ind.early = false
+		if ind.n <= heldCompactMax {
+			// A few bytes must not pin a 64 KiB pooled buffer while the events are
+			// paused (a server with many paused connections): keep a copy instead.
+			ce.held = compactIndication(ind)
+		} else {
+			ce.held = ind
+			hold = true
+		}
 	}
 	s.gate.endLocked(dispatch.EventReceive, &done)
 	closing := s.state.has(stClosing)
 	if !closing && len(s.recvQ) > 0 && !s.state.has(stDead) {
 		s.pumpRecvLocked(&out) // the receives posted while the callback held the bytes
 	}
-	if !closing && (s.state.has(stDead) || delivered && !ce.paused) {
-		// More may be waiting with no new edge to announce it, or the socket died while
-		// the callback ran and the NULL list is still to be told.
+	if !closing && (s.state.has(stDead) || delivered && !ce.paused && (!s.rdDrained || ce.held != nil)) {
+		// More may be waiting with no new edge to announce it (the read filled the
+		// buffer, or the edge may carry a FIN behind the data), or the socket died while
+		// the callback ran and the NULL list is still to be told. A short read on a plain
+		// data edge emptied the queue: the next arrival brings its own edge.
 		s.postReadable()
 	}
 	s.mu.Unlock()
-	if !keep {
+	if !keep && !hold {
 		putIndication(ind)
 	}
 	s.complete(out)
 	completeDisables(done)
-}
-
-// discardLocked takes n bytes the receive callback accepted out of the kernel. They are
-// the very bytes it was shown: nobody else reads while a callback holds them.
-func (s *socket) discardLocked(n int, out *[]*op) {
-	if s.scratch == nil {
-		s.scratch = make([]byte, 16<<10)
-	}
-	for n > 0 {
-		b := s.scratch
-		if len(b) > n {
-			b = b[:n]
-		}
-		m, err := readv(s.fd, [][]byte{b})
-		if err != nil && transportDied(err) {
-			if ce, _ := s.ext.(*connEvents); ce != nil {
-				ce.dieLocked(s, out, nil) // the NULL list is told from the loop
-				return
-			}
-		}
-		if err != nil || m == 0 {
-			// Cannot happen for bytes already queued; fail loudly rather than lose sync.
-			if err == nil {
-				err = unix.EIO
-			}
-			s.failLocked(ioStatus(err), out)
-			return
-		}
-		n -= m
-	}
 }
 
 // disconnectLocked reports the peer's FIN (graceful, once) or reset (WSK_FLAG_ABORTIVE,
@@ -430,6 +533,10 @@ func (ce *connEvents) dieLocked(s *socket, out *[]*op, after *[]func()) {
 	s.state |= stDead
 	clear(ce.retained)
 	ce.retainedBytes = 0
+	if ce.held != nil {
+		putIndication(ce.held)
+		ce.held = nil
+	}
 	if after != nil { // else a call path: Readable, posted by the caller, tells it
 		ce.tellDeadLocked(s, after)
 	}

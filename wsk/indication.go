@@ -19,11 +19,27 @@ const indicationSize = 64 << 10
 type indication struct {
 	list dispatch.DataIndication
 	buf  []byte
-	n    int // bytes indicated (list.Buffer.Length)
+	off  int // the bytes indicated (or held) start at buf[off]
+	n    int // bytes indicated (list.Buffer.Length); while held: bytes held
+
+	// entire: the read that filled buf took everything the kernel had then
+	// (WSK_FLAG_ENTIRE_MESSAGE, kept when the bytes are indicated again from held).
+	entire bool
+	small  bool // a right-sized copy of held bytes (compactIndication), never pooled
 
 	// early: Release came while the callback was still running (it handed the list to
 	// another goroutine before returning STATUS_PENDING). Settled when it returns.
 	early bool
+
+	// The delivery in progress (startIndication, deliver): set under mu before the
+	// callback is queued, read by deliver only. deliverFn is ind.deliver, made once.
+	s         *socket
+	ce        *connEvents
+	fn        func(socketContext any, flags dispatch.Flags, list *dispatch.DataIndication, bytesIndicated int, bytesAccepted *int) irp.Status
+	ctx       any
+	flags     dispatch.Flags
+	accepted  int // BytesAccepted, written by the callback
+	deliverFn func()
 }
 
 // indicationPool recycles indication buffers: a busy connection makes one event per
@@ -32,12 +48,30 @@ var indicationPool = sync.Pool{New: func() any { return &indication{buf: make([]
 
 func getIndication() *indication { return indicationPool.Get().(*indication) }
 
+// heldCompactMax is the largest remainder of an indication that is copied out of its
+// pooled buffer when held (events_conn.go endIndication).
+const heldCompactMax = 4 << 10
+
+// compactIndication returns a right-sized copy of ind's bytes buf[off:off+n]: an
+// indication that is never pooled (small), so a few held bytes do not pin a pooled
+// 64 KiB buffer.
+func compactIndication(ind *indication) *indication {
+	c := &indication{buf: make([]byte, ind.n), n: ind.n, entire: ind.entire, small: true}
+	copy(c.buf, ind.buf[ind.off:ind.off+ind.n])
+	return c
+}
+
 // putIndication returns ind to the pool. Only the provider calls it, and only for lists
 // that are no longer lent: after the callback returned SUCCESS or DATA_NOT_ACCEPTED, or
 // after Release.
 func putIndication(ind *indication) {
+	if ind.small {
+		return // right-sized for held bytes: not a pool buffer
+	}
 	ind.list = dispatch.DataIndication{}
-	ind.n = 0
+	ind.off, ind.n = 0, 0
+	ind.entire = false
+	ind.s, ind.ce, ind.fn, ind.ctx, ind.flags, ind.accepted = nil, nil, nil, nil, 0, 0
 	ind.early = false
 	indicationPool.Put(ind)
 }
@@ -77,7 +111,7 @@ func connRelease(ws *dispatch.Socket, list *dispatch.DataIndication) irp.Status 
 	delete(ce.retained, list)
 	stalled := ce.retainedBytes >= s.reg.limits.MaxQueuedBytesPerSocket
 	ce.retainedBytes -= ind.n
-	if stalled && !s.state.has(stClosing) {
+	if (stalled || ce.held != nil) && !s.state.has(stClosing) {
 		s.postReadable()
 	}
 	s.mu.Unlock()

@@ -33,6 +33,15 @@ func segmentsFrom(b *dispatch.Buf, off int, dst [][]byte) [][]byte {
 	return dst
 }
 
+// segsLen is the number of bytes segs can take.
+func segsLen(segs [][]byte) int {
+	n := 0
+	for _, b := range segs {
+		n += len(b)
+	}
+	return n
+}
+
 // readv reads into the segments; (0, nil) is EOF.
 func readv(fd int, segs [][]byte) (int, error) {
 	for {
@@ -51,6 +60,22 @@ func readv(fd int, segs [][]byte) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// recvPeek is recv(2) with MSG_PEEK|MSG_DONTWAIT and no source address: unix.Recvfrom
+// would allocate a sockaddr buffer at every call, for a connection that has no use for
+// one. (0, nil) is the peer's FIN.
+func recvPeek(fd int, b []byte) (int, error) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(p), uintptr(len(b)),
+		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 // writev writes the segments with MSG_NOSIGNAL (a reset peer gives EPIPE, never SIGPIPE).
@@ -115,9 +140,14 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 	if s.indicatingLocked() {
 		return // a receive callback holds the waiting bytes; served when it returns (events_conn.go)
 	}
+	ce, _ := s.ext.(*connEvents)
 	var segs [maxIovecs][]byte
 	for len(s.recvQ) > 0 && s.sticky == 0 {
 		o := s.recvQ[0]
+		if ce != nil && ce.held != nil {
+			ce.takeHeldLocked(s, o, out) // held bytes come before the kernel's (events_conn.go)
+			continue
+		}
 		switch {
 		case o.flags&dispatch.FlagDrain != 0:
 			// Discard everything until the peer's FIN (Information stays 0: never more
@@ -128,6 +158,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			n, err := readv(s.fd, [][]byte{s.scratch})
 			switch {
 			case err == unix.EAGAIN:
+				s.readShortLocked(0, 1)
 				return
 			case err != nil:
 				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
@@ -139,9 +170,10 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 		case o.buf.Length == 0:
 			// A zero-length receive completes when data (or EOF) is there, taking none.
 			var one [1]byte
-			n, _, err := unix.Recvfrom(s.fd, one[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+			n, err := recvPeek(s.fd, one[:])
 			switch {
 			case err == unix.EAGAIN:
+				s.readShortLocked(0, 1)
 				return
 			case err == unix.EINTR:
 				continue
@@ -155,17 +187,30 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			}
 			s.finishLocked(o, irp.Success, 0, out)
 		default:
-			n, err := readv(s.fd, segmentsFrom(&o.buf, o.n, segs[:0]))
+			sg := segmentsFrom(&o.buf, o.n, segs[:0])
+			n, err := readv(s.fd, sg)
+			// A receive without WAITALL that already holds bytes (taken from the held
+			// ones, events_conn.go) completes with them when the kernel has no more, and
+			// before an error the read reports: the data came first.
+			partial := o.n > 0 && o.flags&dispatch.FlagWaitAll == 0
 			switch {
 			case err == unix.EAGAIN:
+				s.readShortLocked(0, 1)
+				if partial {
+					s.finishLocked(o, irp.Success, o.n, out)
+				}
 				return
 			case err != nil:
+				if partial {
+					s.finishLocked(o, irp.Success, o.n, out)
+				}
 				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
 				return
 			case n == 0:
 				s.eofLocked(out)
 				return
 			}
+			s.readShortLocked(n, segsLen(sg))
 			o.n += n
 			if o.flags&dispatch.FlagWaitAll == 0 || o.n == o.buf.Length {
 				s.finishLocked(o, irp.Success, o.n, out)

@@ -101,6 +101,29 @@ type socket struct {
 	ext         readinessExt
 	lst         *listener     // listen and stream sockets: the listening side (listen.go)
 	peer        unix.Sockaddr // the remote address, recorded when the connection was made (conn.go peerNameLocked)
+
+	// rdDrained: a read of a connection took less than it asked for since the last
+	// Readable began, so the kernel's receive queue was empty then, and the next arrival
+	// brings an edge (engine.HangupHandler). The receive event then neither reads again
+	// (it could only get EAGAIN) nor posts itself another look. Never set once hupSeen:
+	// a FIN or an error may sit behind the data of an edge that announced both. Every
+	// Readable (an edge or a posted look) clears it, so a look always reads. A WskReceive
+	// call still reads inline whatever it says: data that came before its edge was
+	// handled must complete the call at once (pending iff asynchronous).
+	rdDrained bool
+	hupSeen   bool // an edge carried EPOLLRDHUP, EPOLLHUP or EPOLLERR
+
+	// readFn and writeFn are s.Readable and s.Writable, made once when the socket is
+	// registered (before s.efd is set, which post tests): a method value taken at each
+	// post would be one allocation per wake-up.
+	readFn, writeFn func()
+}
+
+// readShortLocked records a read that returned n of the asked bytes (see rdDrained).
+func (s *socket) readShortLocked(n, asked int) {
+	if n < asked && !s.hupSeen {
+		s.rdDrained = true
+	}
 }
 
 // sockOf returns the provider record of a socket handed to a table member.
@@ -144,6 +167,11 @@ type op struct {
 	dg    *dgArgs             // a datagram request's arguments (datagram.go)
 	after func(st irp.Status) // runs after the IRP completed (WskSocketConnect cleans up a failure)
 	acc   *acceptReq          // opAccept: the WskAccept parameters (accept.go)
+
+	cancelFn  irp.CancelRoutine // o.cancel, made once (pooled ops keep it across uses)
+	cancelSet bool              // pendLocked gave the IRP cancelFn
+	pooled    bool              // from newIOOp: recycled after its completion (oppool.go)
+	noReuse   bool              // a Cancel took the routine: it may still call o.cancel
 }
 
 // admitLocked accounts a new op against the limits and takes its inflight reference.
@@ -195,8 +223,8 @@ func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
 			s.sendQ = removeOp(s.sendQ, o)
 		}
 	}
-	if o.i != nil {
-		o.i.SetCancelRoutine(nil)
+	if o.i != nil && o.i.SetCancelRoutine(nil) == nil && o.cancelSet {
+		o.noReuse = true // a Cancel holds the routine: it will still call o.cancel (oppool.go)
 	}
 	s.npending--
 	s.queuedBytes -= o.bytes
@@ -212,6 +240,9 @@ func removeOp(q []*op, o *op) []*op {
 	// so draining a long queue is linear, not quadratic (reliability case 18).
 	if len(q) > 0 && q[0] == o {
 		q[0] = nil
+		if len(q) == 1 {
+			return q[:0] // keep the capacity: the next append reuses it
+		}
 		return q[1:]
 	}
 	for k, x := range q {
@@ -275,6 +306,7 @@ func (s *socket) completeOne(o *op, rest []*op) {
 		o.after(o.st)
 	}
 	s.inflight.Release()
+	o.recycle()
 }
 
 // pendLocked ends a call that admitted o. If o is still queued, its IRP is marked pending
@@ -285,7 +317,11 @@ func (s *socket) pendLocked(o *op, out *[]*op) irp.Status {
 		return o.st
 	}
 	o.i.MarkPending()
-	o.i.SetCancelRoutine(o.cancel)
+	if o.cancelFn == nil {
+		o.cancelFn = o.cancel
+	}
+	o.cancelSet = true
+	o.i.SetCancelRoutine(o.cancelFn)
 	if o.i.Cancelled() && o.i.SetCancelRoutine(nil) != nil {
 		s.finishLocked(o, irp.Cancelled, 0, out)
 	}
@@ -386,41 +422,57 @@ func (s *socket) abort(st irp.Status) {
 
 // Readable is the engine's read-readiness notification (on the loop): serve the queued
 // receives, then let the extension (events) see what is left.
-func (s *socket) Readable() {
-	var out []*op
-	var after []func()
+func (s *socket) Readable() { s.readable(false) }
+
+// ReadableHangup is Readable for an edge that may carry the peer's FIN, a hang-up or an
+// error (engine.HangupHandler): from then on reads go on until EAGAIN or EOF.
+func (s *socket) ReadableHangup() { s.readable(true) }
+
+func (s *socket) readable(hup bool) {
+	outp, ap := getOut(), getAfter()
+	out := *outp
 	s.mu.Lock()
+	s.rdDrained = false
+	if hup {
+		s.hupSeen = true
+	}
 	if s.cat != dispatch.DatagramSocket { // datagram receives are pumped by s.ext
 		s.pumpRecvLocked(&out)
 	}
 	if s.ext != nil && !s.state.has(stClosing) {
-		s.ext.readable(s, &after)
+		s.ext.readable(s, ap)
 	}
 	s.mu.Unlock()
 	s.complete(out)
-	for _, f := range after {
+	putOut(outp, out)
+	for _, f := range *ap {
 		f()
 	}
+	putAfter(ap)
 }
 
 // Writable is the engine's write-readiness notification (on the loop): finish a connect
 // in progress, then push the queued sends (and a graceful disconnect behind them).
 func (s *socket) Writable() {
-	var out []*op
-	var after []func()
+	outp, ap := getOut(), getAfter()
+	out := *outp
 	s.mu.Lock()
-	if s.state.has(stConnecting) {
+	if s.state.has(stConnecting) && !s.state.has(stClosing) {
+		// After close began the descriptor may be closed (close.go step 7 runs off the
+		// loop when no handler is running): a posted Writable must not touch it.
 		s.connectDoneLocked(&out)
 	}
 	s.pumpSendLocked(&out)
 	if s.ext != nil && !s.state.has(stClosing) {
-		s.ext.writable(s, &after)
+		s.ext.writable(s, ap)
 	}
 	s.mu.Unlock()
 	s.complete(out)
-	for _, f := range after {
+	putOut(outp, out)
+	for _, f := range *ap {
 		f()
 	}
+	putAfter(ap)
 }
 
 // invokeCallback runs fn, a user event callback of s. It returns false without calling fn

@@ -55,6 +55,19 @@ type Handler interface {
 	Writable()
 }
 
+// HangupHandler is an optional extension of Handler. When the handler
+// implements it, a read-readiness event that carries EPOLLRDHUP, EPOLLHUP
+// or EPOLLERR (the peer's FIN, a hang-up or an error may be waiting behind
+// the data) calls ReadableHangup instead of Readable. An edge without them
+// says only that data arrived: a handler that then reads less than it
+// asked for has emptied the receive queue, and the next arrival (data,
+// FIN or reset) brings a new edge, so it may skip the read that would
+// only return EAGAIN. Same goroutine and rules as Readable.
+type HangupHandler interface {
+	Handler
+	ReadableHangup()
+}
+
 // Stats is a snapshot of engine counters, summed over all loops. Each
 // field is read atomically on its own; the snapshot as a whole is not
 // a consistent cut.

@@ -36,7 +36,18 @@
 // an event whose tag does not match the current registration is dropped
 // and counted in Stats.StaleEvents. Unregister marks the FD before it
 // returns, so no new handler call starts afterwards; UnregisterFunc runs a
-// function on the loop after deregistration, the safe place to close(2).
+// function once no handler of the FD can be running, the safe place to
+// close(2): at once on the caller when none is in progress (FD.inHandler,
+// a Dekker pair with the unregistered mark: no hand-off, no wake-up), else
+// on the loop right after the running one returned.
+//
+// # Hang-up edges
+//
+// A handler that also implements HangupHandler learns whether a read edge
+// carried EPOLLRDHUP, EPOLLHUP or EPOLLERR. Without them the edge only says
+// that data arrived, so a read that comes back short has emptied the queue
+// and the next arrival (data, FIN, reset) brings a new edge: the read that
+// would only return EAGAIN can be skipped.
 //
 // # Names
 //

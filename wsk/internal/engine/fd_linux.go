@@ -16,6 +16,14 @@ type FD struct {
 	seq          uint32 // tag in the epoll data; events with another tag are stale
 	h            Handler
 	unregistered atomic.Bool // set once, before Unregister returns; checked before every handler call
+
+	// inHandler is set by the loop around each handler call of this FD (set before the
+	// unregistered check, cleared after the call). With unregistered it is a Dekker pair
+	// (both sequentially consistent): UnregisterFunc sets unregistered, then reads
+	// inHandler; the loop sets inHandler, then reads unregistered. So either the loop
+	// sees unregistered and calls nothing, or UnregisterFunc sees the call in progress
+	// and hands fn to the loop. Never both missed.
+	inHandler atomic.Bool
 }
 
 // Sysfd returns the registered descriptor number.
@@ -76,7 +84,10 @@ func (l *Loop) register(fd int, h Handler) (*FD, error) {
 //
 // A second Unregister, or one after Engine.Close has dropped the
 // registration, returns ErrNotRegistered.
-func (f *FD) Unregister() error {
+func (f *FD) Unregister() error { return f.unregister(true) }
+
+// unregister is Unregister; del false skips EPOLL_CTL_DEL (UnregisterCloseFunc).
+func (f *FD) unregister(del bool) error {
 	l := f.loop
 	l.fdmu.Lock()
 	defer l.fdmu.Unlock()
@@ -88,6 +99,9 @@ func (f *FD) Unregister() error {
 		l.fds[f.fd] = nil
 	}
 	l.st.registered.Add(-1)
+	if !del {
+		return nil
+	}
 	// fdmu makes this DEL and a concurrent Register of the same number on
 	// this loop ordered. ENOENT/EBADF mean the owner closed the fd
 	// early; the kernel already dropped it from the set, which is the
@@ -99,17 +113,39 @@ func (f *FD) Unregister() error {
 	return nil
 }
 
-// UnregisterFunc unregisters like Unregister and then runs fn on the
-// loop goroutine, after any handler call for this FD in progress has
-// returned. fn typically closes the descriptor: the number cannot be
-// reused while a handler still uses it. fn is never refused (it does not
-// count against MaxPosted); if the loop has already stopped, fn runs
-// synchronously in the caller, which is safe because a stopped loop calls
-// no handler. fn may be nil. The error is Unregister's; fn runs even when
-// the FD was already unregistered.
-func (f *FD) UnregisterFunc(fn func()) error {
-	err := f.Unregister()
+// UnregisterFunc unregisters like Unregister and then runs fn once no
+// handler call for this FD can be running: at once on the caller's
+// goroutine when no handler of this FD is in progress (the common case:
+// no hand-off to the loop, no wake-up), else on the loop goroutine after
+// the handler call in progress has returned (also when the caller is
+// that very handler). fn typically closes the descriptor: the number
+// cannot be reused while a handler still uses it. Functions posted with
+// Loop.Post are not handler calls: code they run must not need the
+// descriptor once its owner began to close it. fn is never refused (it
+// does not count against MaxPosted); if the loop has already stopped, fn
+// runs synchronously in the caller, which is safe because a stopped loop
+// calls no handler. fn may be nil. The error is Unregister's; fn runs
+// even when the FD was already unregistered.
+func (f *FD) UnregisterFunc(fn func()) error { return f.unregisterFunc(fn, true) }
+
+// UnregisterCloseFunc is UnregisterFunc for an owner whose fn closes the
+// descriptor, and which never duplicated it: the EPOLL_CTL_DEL is skipped
+// (one syscall less), since closing the last reference to the open file
+// removes it from the epoll set. Until fn has run, events of the
+// descriptor may still be reported; unregistered, they are dropped as
+// stale (no handler is called). fn must not be nil.
+func (f *FD) UnregisterCloseFunc(fn func()) error { return f.unregisterFunc(fn, false) }
+
+func (f *FD) unregisterFunc(fn func(), del bool) error {
+	err := f.unregister(del)
 	if fn == nil {
+		return err
+	}
+	// Unregister stored unregistered (sequentially consistent) before this
+	// load: a handler call that has not set inHandler yet will see it and
+	// not run (FD.inHandler).
+	if !f.inHandler.Load() {
+		fn()
 		return err
 	}
 	l := f.loop

@@ -240,14 +240,28 @@ func (l *Loop) dispatch(ev *unix.EpollEvent) {
 	// The unregistered check precedes each call: Unregister sets it before
 	// returning, so no call starts after Unregister returns, even one from
 	// this same event (Readable may unregister; Writable must then not run).
+	// inHandler is set before each unregistered check and cleared after the
+	// call: UnregisterFunc then either sees the call in progress (and leaves
+	// its fn to this loop) or this check sees the FD unregistered (FD.inHandler).
+	f.inHandler.Store(true)
+	defer f.inHandler.Store(false)
 	if ev.Events&readable != 0 && !f.unregistered.Load() {
 		l.st.events.Add(1)
-		l.callHandler(f.h, true)
+		if hh, ok := f.h.(HangupHandler); ok && ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			l.callHangup(hh)
+		} else {
+			l.callHandler(f.h, true)
+		}
 	}
 	if ev.Events&writable != 0 && !f.unregistered.Load() {
 		l.st.events.Add(1)
 		l.callHandler(f.h, false)
 	}
+}
+
+func (l *Loop) callHangup(h HangupHandler) {
+	defer l.recoverUser()
+	h.ReadableHangup()
 }
 
 func (l *Loop) callHandler(h Handler, readable bool) {

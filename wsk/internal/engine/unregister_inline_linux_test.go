@@ -1,0 +1,121 @@
+//go:build linux
+
+package engine
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// hupRecorder is a recorder that also implements HangupHandler.
+type hupRecorder struct {
+	*recorder
+	hangups atomic.Int64
+}
+
+func (h *hupRecorder) ReadableHangup() {
+	h.hangups.Add(1)
+	h.recorder.Readable()
+}
+
+// TestUnregisterFuncInlineWhenIdle: with no handler of the FD running, UnregisterFunc
+// runs fn on the caller before it returns (no hand-off to the loop); from inside the
+// FD's own handler, fn runs only after that handler returned, on the loop.
+func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
+	e := newEngine(t, Config{Loops: 1})
+
+	a, b := tcpPair(t)
+	defer unix.Close(b)
+	f, err := e.Register(a, newRecorder(a))
+	require.NoError(t, err)
+	barrier(t, f.Loop())
+	ran := false
+	require.NoError(t, f.UnregisterFunc(func() {
+		ran = true
+		assert.NoError(t, unix.Close(a))
+	}))
+	require.True(t, ran, "idle FD: fn ran inline")
+
+	c, d := tcpPair(t)
+	defer unix.Close(d)
+	rec := newRecorder(c)
+	var inHandler, ranInside atomic.Bool
+	fnDone := make(chan struct{})
+	var g atomic.Pointer[FD]
+	rec.onRead = func() {
+		if rec.bytes.Load() == 0 {
+			return
+		}
+		inHandler.Store(true)
+		assert.NoError(t, g.Load().UnregisterFunc(func() {
+			ranInside.Store(inHandler.Load())
+			assert.NoError(t, unix.Close(c))
+			close(fnDone)
+		}))
+		inHandler.Store(false)
+	}
+	gf, err := e.Register(c, rec)
+	require.NoError(t, err)
+	g.Store(gf)
+	_, err = unix.Write(d, []byte("x"))
+	require.NoError(t, err)
+	waitCh(t, fnDone, "UnregisterFunc from the handler")
+	require.False(t, ranInside.Load(), "fn ran while the FD's handler was still running")
+}
+
+// TestHangupHandler: an edge that carries the peer's FIN calls ReadableHangup; a plain
+// data edge calls Readable.
+func TestHangupHandler(t *testing.T) {
+	e := newEngine(t, Config{Loops: 1})
+	a, b := tcpPair(t)
+	h := &hupRecorder{recorder: newRecorder(a)}
+	f, err := e.Register(a, h)
+	require.NoError(t, err)
+	_, err = unix.Write(b, []byte("data"))
+	require.NoError(t, err)
+	waitCh(t, h.readCh, "data edge")
+	require.Zero(t, h.hangups.Load(), "a data edge is not a hang-up")
+	require.NoError(t, unix.Close(b))
+	require.Eventually(t, func() bool { return h.eof.Load() }, hangGuard, time.Millisecond)
+	require.Positive(t, h.hangups.Load(), "the FIN came with EPOLLRDHUP")
+	require.NoError(t, f.UnregisterFunc(func() { assert.NoError(t, unix.Close(a)) }))
+}
+
+// TestUnregisterCloseFunc: the variant that leaves the epoll set to close(2) runs fn
+// like UnregisterFunc, no handler is called afterwards, and the number can be
+// registered again at once.
+func TestUnregisterCloseFunc(t *testing.T) {
+	e := newEngine(t, Config{Loops: 1})
+	a, b := tcpPair(t)
+	defer unix.Close(b)
+	rec := newRecorder(a)
+	f, err := e.Register(a, rec)
+	require.NoError(t, err)
+	barrier(t, f.Loop())
+	ran := false
+	require.NoError(t, f.UnregisterCloseFunc(func() {
+		ran = true
+		assert.NoError(t, unix.Close(a))
+	}))
+	require.True(t, ran)
+	require.ErrorIs(t, f.Unregister(), ErrNotRegistered)
+	calls := rec.readable.Load() + rec.writable.Load()
+	_, _ = unix.Write(b, []byte("late")) // may fail: a is gone
+	c, d := tcpPair(t)
+	defer unix.Close(d)
+	rec2 := newRecorder(c)
+	g, err := e.Register(c, rec2)
+	require.NoError(t, err, "the number (possibly reused) registers again")
+	_, err = unix.Write(d, []byte("x"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return rec2.bytes.Load() == 1 }, hangGuard, time.Millisecond)
+	barrier(t, f.Loop())
+	require.Equal(t, calls, rec.readable.Load()+rec.writable.Load(), "no handler call after UnregisterCloseFunc")
+	require.EqualValues(t, 1, e.Stats().Registered)
+	require.NoError(t, g.UnregisterCloseFunc(func() { assert.NoError(t, unix.Close(c)) }))
+}
