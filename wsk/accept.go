@@ -151,9 +151,31 @@ func listenAccept(ws *dispatch.Socket, flags dispatch.Flags, acceptContext any,
 //
 // The caller (serveListenLocked) began EventAccept in the event gate and took a callbacks
 // reference for this call; both end here, after the socket was settled.
+//
+// A call queued behind another callback of the loop may find the listener dead by the
+// time it starts (an inspect call before it accepted a connection, and serving that one
+// found the death). Then c is reset, never offered, and this call tells the NULL socket
+// instead (invariant 37): it holds the gate, so the NULL accept waited for it
+// (deadNotice, listen.go), and a connection offered after the NULL socket would be one
+// the application no longer expects.
 func (s *socket) acceptEvent(c *acceptedConn) {
 	defer s.callbacks.Release()
 	defer s.endAcceptEvent()
+	s.mu.Lock()
+	dead := s.state.has(stDead)
+	tell := false
+	if dead && s.lst.told&deadToldAccept == 0 {
+		s.lst.told |= deadToldAccept
+		tell = s.acceptEventOnLocked()
+	}
+	s.mu.Unlock()
+	if dead {
+		c.s.closeProtocol(nil) // never handed out: no guard to go through
+		if tell {
+			s.callAcceptDead()
+		}
+		return
+	}
 	cb := s.lst.client.AcceptEvent
 	st := irp.RequestNotAccepted
 	var actx any

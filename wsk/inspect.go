@@ -86,8 +86,20 @@ func (s *socket) inspectNewLocked(out *[]*op, after *[]func()) {
 
 // inspect asks InspectEvent about c (on the loop, no lock held). With no InspectEvent
 // callback the connection is accepted.
+//
+// One loop pass may gather several inspect calls; the first may accept its connection,
+// and serving it may find the listener dead and tell the NULL InspectID at once. A call
+// still queued then finds the listener dead: it is not made (nothing follows the NULL
+// InspectID, invariant 37) and its connection is reset.
 func (s *socket) inspect(c *acceptedConn) {
 	l := s.lst
+	s.mu.Lock()
+	dead := s.state.has(stDead)
+	s.mu.Unlock()
+	if dead {
+		s.resolve(c.id, false, true)
+		return
+	}
 	action := dispatch.InspectAccept
 	if l.client != nil && l.client.InspectEvent != nil {
 		cb := l.client.InspectEvent
@@ -104,11 +116,25 @@ func (s *socket) inspect(c *acceptedConn) {
 // resolve ends the inspection of id: accept moves the connection to the ready list and
 // serves it; anything else resets it. STATUS_INVALID_PARAMETER when id is not pended
 // (unknown, already completed, or aborted).
+//
+// Off the loop (WskInspectComplete) the listener's state is checked under the same lock
+// that finds id: a listener that died between a separate check and the lookup would
+// otherwise answer STATUS_SUCCESS to a call made on a dead socket (invariant 37).
 func (s *socket) resolve(id dispatch.InspectID, accept, onLoop bool) irp.Status {
 	l := s.lst
 	var out []*op
 	var after []func()
 	s.mu.Lock()
+	if !onLoop {
+		st := s.checkLocked(stListening)
+		if st == irp.Success && !l.conditional {
+			st = irp.InvalidDeviceState
+		}
+		if st != irp.Success {
+			s.mu.Unlock()
+			return st
+		}
+	}
 	c, ok := l.pended[id]
 	if !ok {
 		s.mu.Unlock()
@@ -146,17 +172,7 @@ func listenInspectComplete(ws *dispatch.Socket, id *dispatch.InspectID, action d
 	if id == nil || (action != dispatch.InspectAccept && action != dispatch.InspectReject) {
 		return failIRP(i, irp.InvalidParameter)
 	}
-	s := sockOf(ws)
-	s.mu.Lock()
-	st := s.checkLocked(stListening)
-	if st == irp.Success && !s.lst.conditional {
-		st = irp.InvalidDeviceState
-	}
-	s.mu.Unlock()
-	if st != irp.Success {
-		return failIRP(i, st)
-	}
-	return failIRP(i, s.resolve(*id, action == dispatch.InspectAccept, false))
+	return failIRP(i, sockOf(ws).resolve(*id, action == dispatch.InspectAccept, false))
 }
 
 // heldWatch is the readiness extension of a connection a conditional listener holds
@@ -173,16 +189,34 @@ func (w *heldWatch) readable(ns *socket, after *[]func()) {
 		return
 	}
 	l, id := w.l, w.id
-	*after = append(*after, func() { l.abortHeld(id) })
+	*after = append(*after, func() { l.postAbortHeld(ns, id) })
+}
+
+// postAbortHeld runs abortHeld on the listener's loop (from the loop of ns, the held
+// connection, no lock held). With several engine loops the two may differ, and
+// WskAbortEvent must not run during the listener's other calls: during the InspectEvent
+// for the same ID (the abort follows the inspect call, §2.9), or after the NULL
+// InspectID. The listener's loop makes its calls one after another. When the post is
+// refused (the loop's queue is full, or the engine is shutting down) it runs here: the
+// connection must still be reset.
+func (s *socket) postAbortHeld(ns *socket, id dispatch.InspectID) {
+	if lp := s.efd.Loop(); lp != ns.efd.Loop() && lp.Post(func() { s.abortHeld(id) }) {
+		return
+	}
+	s.abortHeld(id)
 }
 
 func (w *heldWatch) writable(*socket, *[]func()) {}
 
 // abortHeld drops the held connection id whose peer went away and tells the application
-// with WskAbortEvent.
+// with WskAbortEvent (on the listener's loop: postAbortHeld). Once the listener is dead
+// the connection is only reset: the NULL InspectID told the application that every
+// inspection of the listener is over (invariant 37), and an abort for one of its IDs
+// must not follow it.
 func (s *socket) abortHeld(id dispatch.InspectID) {
 	l := s.lst
 	s.mu.Lock()
+	dead := s.state.has(stDead)
 	c, ok := l.pended[id]
 	if ok {
 		delete(l.pended, id)
@@ -200,7 +234,7 @@ func (s *socket) abortHeld(id dispatch.InspectID) {
 		return
 	}
 	c.s.closeProtocol(nil)
-	if l.client != nil && l.client.AbortEvent != nil {
+	if !dead && l.client != nil && l.client.AbortEvent != nil {
 		cb := l.client.AbortEvent
 		s.invokeCallback("AbortEvent", func() { _ = cb(s.socketContext, &id) })
 	}

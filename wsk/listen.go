@@ -44,9 +44,37 @@ type listener struct {
 	conditional bool                           // SO_CONDITIONAL_ACCEPT was set before bind
 	ready       []*acceptedConn
 	pended      map[dispatch.InspectID]*acceptedConn
-	serial      uint32 // the last InspectID.SerialNumber handed out
-	deadSent    bool   // the nil accept / nil InspectID event was delivered
+	serial      uint32     // the last InspectID.SerialNumber handed out
+	told        deadNotice // which NULL events of a dead listener are settled (invariant 37)
 }
+
+// deadNotice records, bit by bit, the NULL events a dead listener has settled
+// (invariant 37: each is told exactly once, after any running callback returned). A bit
+// is set when its event was delivered, or found to have nobody to tell (the event is off
+// or has no callback, or close began): it is never told later.
+//
+//	bit             set when
+//	deadToldInspect the NULL InspectID was gathered (conditional listeners with an
+//	                InspectEvent), or there was none to give. Set at once on the loop
+//	                when the death is seen: inspect calls run on the listener's loop one
+//	                after another, so none is running then, and inspect (inspect.go)
+//	                makes no call for a connection still queued behind it.
+//	deadToldAccept  the NULL AcceptSocket was gathered, or there was none to give. It
+//	                waits while an accept call is running or queued (EventAccept in the
+//	                event gate, serial delivery): that queued call, finding the listener
+//	                dead, resets its connection and tells the NULL socket in its place
+//	                (acceptEvent), and a call that was already running kicks the loop when
+//	                it ends (endAcceptEvent), whose readable tells it then.
+//
+// Both bits only go from clear to set, under the socket's mu.
+type deadNotice uint8
+
+const (
+	deadToldInspect deadNotice = 1 << iota
+	deadToldAccept
+
+	deadToldAll = deadToldInspect | deadToldAccept
+)
 
 // newListenSocket creates a WSK_FLAG_LISTEN_SOCKET socket: TCP only; the client table,
 // if any, must be a *dispatch.ClientListenDispatch.
@@ -117,8 +145,9 @@ func (s *socket) startListen() irp.Status {
 // a listener has no receive queue). Accept IRPs are served first, then the events.
 func (l *listener) readable(s *socket, after *[]func()) {
 	var out []*op
-	if s.state.has(stDead) && !l.deadSent {
-		s.dieLocked(&out, after) // it died in a call: tell the application from here
+	if s.state.has(stDead) && l.told != deadToldAll {
+		// It died in a call, or a NULL event waited for an accept call: tell it from here.
+		s.dieLocked(&out, after)
 	}
 	s.serveListenLocked(&out, after, true)
 	if len(out) > 0 {
@@ -226,31 +255,52 @@ func (s *socket) takeConnLocked() (*acceptedConn, irp.Status) {
 }
 
 // dieLocked marks the listener dead (invariant 37: every later call gets
-// STATUS_FILE_FORCED_CLOSED), fails the queued Accept IRPs with it and, once, tells the
-// application through the nil accept socket / nil InspectID.
+// STATUS_FILE_FORCED_CLOSED) and fails the queued Accept IRPs with it. On the loop (after
+// not nil) it also gathers the NULL events still owed (tellDeadLocked); a call path
+// (after nil) kicks the loop instead.
 func (s *socket) dieLocked(out *[]*op, after *[]func()) {
 	s.state |= stDead
 	s.failLocked(irp.FileForcedClosed, out)
+	if after != nil {
+		s.tellDeadLocked(after)
+	}
+}
+
+// tellDeadLocked gathers the NULL InspectID and the NULL AcceptSocket a dead listener
+// still owes (on the loop, mu held), each once (deadNotice). The NULL accept call waits
+// while another accept call is running or queued: calls of one event are serial, and
+// the one queued tells it in its place (acceptEvent).
+func (s *socket) tellDeadLocked(after *[]func()) {
 	l := s.lst
-	if l.deadSent || after == nil {
+	if l.told&deadToldInspect == 0 {
+		l.told |= deadToldInspect
+		if l.conditional && l.client != nil && l.client.InspectEvent != nil {
+			cb := l.client.InspectEvent
+			*after = append(*after, func() {
+				s.invokeCallback("InspectEvent", func() { _ = cb(s.socketContext, netip.AddrPort{}, netip.AddrPort{}, nil) })
+			})
+		}
+	}
+	if l.told&deadToldAccept != 0 || s.gate.running&dispatch.EventAccept != 0 {
 		return
 	}
-	l.deadSent = true
-	if s.acceptEventOnLocked() && s.gate.running&dispatch.EventAccept == 0 && s.callbacks.Acquire() {
-		cb := l.client.AcceptEvent
+	l.told |= deadToldAccept
+	if s.acceptEventOnLocked() && s.callbacks.Acquire() {
 		s.gate.beginLocked(dispatch.EventAccept) // a disable waits for it (events.go)
 		*after = append(*after, func() {
 			defer s.callbacks.Release()
-			s.invokeCallback("AcceptEvent", func() { _, _, _ = cb(s.socketContext, 0, netip.AddrPort{}, netip.AddrPort{}, nil) })
+			s.callAcceptDead()
 			s.endAcceptEvent()
 		})
 	}
-	if l.conditional && l.client != nil && l.client.InspectEvent != nil {
-		cb := l.client.InspectEvent
-		*after = append(*after, func() {
-			s.invokeCallback("InspectEvent", func() { _ = cb(s.socketContext, netip.AddrPort{}, netip.AddrPort{}, nil) })
-		})
-	}
+}
+
+// callAcceptDead calls AcceptEvent with a NULL socket: the listener is dead (on the
+// loop, no lock held; the caller began EventAccept in the gate). Its answer means
+// nothing.
+func (s *socket) callAcceptDead() {
+	cb := s.lst.client.AcceptEvent
+	s.invokeCallback("AcceptEvent", func() { _, _, _ = cb(s.socketContext, 0, netip.AddrPort{}, netip.AddrPort{}, nil) })
 }
 
 // dropHeld closes, abortively, the connections the listener took from the kernel but
