@@ -158,7 +158,7 @@ func (s *socket) heldBytesLocked() int {
 // readOnce reads up to len(b) bytes; (0, nil) is the peer's FIN.
 func readOnce(fd int, b []byte) (int, error) {
 	for {
-		n, err := unix.Read(fd, b)
+		n, err := rawRead(fd, b)
 		if err == unix.EINTR {
 			continue
 		}

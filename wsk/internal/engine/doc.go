@@ -23,9 +23,27 @@
 // Other goroutines reach a loop through Post (a bounded FIFO queue: a full
 // queue returns false, the caller maps it to
 // STATUS_INSUFFICIENT_RESOURCES) and AfterFunc (a timer heap inside the
-// loop; it bounds epoll_wait's timeout, so deadlines and linger need no
+// loop; it bounds the loop's sleep, so deadlines and linger need no
 // goroutine or runtime timer per socket). An eventfd wakes a sleeping loop;
 // concurrent wakeups collapse into one write.
+//
+// # Sleeping
+//
+// A loop never blocks inside epoll_wait. It polls its epoll instance with a
+// zero timeout as a raw system call, and when nothing is ready it parks in
+// Go's own network poller on the epoll descriptor (readable while it has
+// ready events), with a read deadline when a timer is due. A goroutine
+// blocked in a system call would keep its P and thread, and make sysmon
+// poll every 20 µs to hand the P off; the echo profile spent ~7 % of the
+// server's CPU there. The provider's per-request reads and sends on
+// nonblocking sockets are raw system calls for the same reason.
+//
+// The price: a parked loop is woken by the Go scheduler's network poll, like
+// any goroutine of package net. When every P runs goroutines that never yield
+// (tight loops, raw system calls), a wakeup can wait for the scheduler's next
+// poll, up to sysmon's 10 ms. Ordinary Go code blocks or yields often enough
+// that this does not show (TestStressConcurrentPost: 160,000 posts from 8
+// producers in about 0.4 s under -race).
 //
 // # Descriptor reuse
 //

@@ -3,10 +3,13 @@
 package engine
 
 import (
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,11 +26,27 @@ type Loop struct {
 	index int
 	epfd  int
 	evfd  int
-	goid  atomic.Uint64 // id of the loop goroutine, for Close-from-loop detection
-	stop  atomic.Bool   // set by Engine.Close; the loop exits at its next turn
+	// epf is epfd as an *os.File registered with Go's network poller (an
+	// epoll descriptor is itself pollable: readable while events are
+	// ready). The loop blocks by parking on it (epconn.Read) rather than in
+	// a blocking epoll_wait: a goroutine parked in the netpoller holds no
+	// P and no thread, whereas one blocked in a system call keeps sysmon
+	// polling every 20 µs to hand its P off, a cost paid on every sleep.
+	epf    *os.File
+	epconn syscall.RawConn
+	// deadlineSet records that epf carries a read deadline (a timer was
+	// due), so that a later sleep without timers clears it.
+	deadlineSet bool
+	// pollFn is the function wait hands to epconn.Read, made once (a
+	// closure built per wait would be a heap allocation per sleep); it
+	// leaves the count of ready events in polled.
+	pollFn func(uintptr) bool
+	polled int
+	goid   atomic.Uint64 // id of the loop goroutine, for Close-from-loop detection
+	stop   atomic.Bool   // set by Engine.Close; the loop exits at its next turn
 
 	// sleeping is true from just before the loop re-checks its queue,
-	// timers and stop flag until epoll_wait returns. Wakers publish their
+	// timers and stop flag until its wait returns. Wakers publish their
 	// work first, then read sleeping; the loop stores sleeping first, then
 	// reads the work (both sequentially consistent), so at least one side
 	// sees the other: either the loop finds the work and does not block,
@@ -97,19 +116,40 @@ func newLoop(e *Engine, index, maxPosted int) (*Loop, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	return &Loop{
+	// Nonblocking before os.NewFile, which then registers it with the
+	// netpoller; from here on epf owns (and closes) epfd.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, err
+	}
+	epf := os.NewFile(uintptr(epfd), "gowsk-epoll")
+	epconn, err := epf.SyscallConn()
+	if err != nil {
+		unix.Close(evfd)
+		epf.Close()
+		return nil, err
+	}
+	l := &Loop{
 		e:      e,
 		index:  index,
 		epfd:   epfd,
 		evfd:   evfd,
+		epf:    epf,
+		epconn: epconn,
 		ring:   make([]func(), maxPosted),
 		events: make([]unix.EpollEvent, maxEvents),
-	}, nil
+	}
+	l.pollFn = func(uintptr) bool {
+		l.polled = l.pollNow()
+		return l.polled > 0
+	}
+	return l, nil
 }
 
 func (l *Loop) closeFDs() {
 	unix.Close(l.evfd)
-	unix.Close(l.epfd)
+	l.epf.Close()
 }
 
 // Index is the loop's position in Engine.Loops (also its pprof label).
@@ -135,7 +175,7 @@ func (l *Loop) Post(fn func()) bool {
 	return true
 }
 
-// wake makes a loop blocked (or about to block) in epoll_wait return.
+// wake makes a loop parked (or about to park) in wait return.
 // Callers publish their work before calling it; see sleeping.
 func (l *Loop) wake() {
 	if l.sleeping.Load() && l.wakePending.CompareAndSwap(false, true) {
@@ -159,13 +199,8 @@ func (l *Loop) onLoop() bool {
 func (l *Loop) run() {
 	l.goid.Store(curGoid())
 	for !l.stop.Load() {
-		n, err := unix.EpollWait(l.epfd, l.events, l.prepareSleep())
+		n := l.wait(l.prepareSleep())
 		l.sleeping.Store(false)
-		if err != nil && err != unix.EINTR {
-			// epoll_wait fails only on a broken epfd or buffer; both are
-			// bugs in this package.
-			panic("engine: epoll_wait: " + err.Error())
-		}
 		for i := 0; i < n; i++ {
 			l.dispatch(&l.events[i])
 		}
@@ -173,6 +208,49 @@ func (l *Loop) run() {
 		l.runTimers()
 	}
 	l.shutdown()
+}
+
+// pollNow is epoll_wait with a zero timeout as a raw system call: it never
+// blocks, so it need not tell the scheduler (entersyscall/exitsyscall). It
+// returns the number of ready events in l.events.
+func (l *Loop) pollNow() int {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd),
+		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+	if e != 0 {
+		if e == unix.EINTR {
+			return 0
+		}
+		// epoll_wait fails only on a broken epfd or buffer; both are bugs in
+		// this package.
+		panic("engine: epoll_wait: " + e.Error())
+	}
+	return int(r)
+}
+
+// wait returns the events ready within timeoutMs (-1: until one is, 0: now)
+// in l.events. It parks the goroutine in the netpoller until epfd is
+// readable (see epf) instead of blocking in epoll_wait; a timeout is a read
+// deadline on epf. A wake (eventfd write) makes epfd readable like any other
+// event, so the sleeping protocol is unchanged.
+func (l *Loop) wait(timeoutMs int) int {
+	if timeoutMs == 0 {
+		return l.pollNow()
+	}
+	if timeoutMs > 0 {
+		l.deadlineSet = true
+		_ = l.epf.SetReadDeadline(time.Now().Add(time.Duration(timeoutMs) * time.Millisecond))
+	} else if l.deadlineSet {
+		l.deadlineSet = false
+		_ = l.epf.SetReadDeadline(time.Time{})
+	}
+	l.polled = 0
+	// Read calls the function, and while it reports false parks until epfd
+	// is readable again (edge-triggered: pollNow drained the ready list, so
+	// any later event is a new edge). It fails only on the deadline (the
+	// timer is due: polled stays 0) or a closed epf, which only shutdown does,
+	// after this loop stopped.
+	_ = l.epconn.Read(l.pollFn)
+	return l.polled
 }
 
 // prepareSleep announces that the loop is about to block, then looks for

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,7 +53,10 @@ func TestStressConcurrentPost(t *testing.T) {
 	t.Logf("submitted=%d refused(queue full)=%d", submitted.Load(), refused.Load())
 }
 
-// barrierSpin yields until the loop has made progress, without posting.
+// barrierSpin yields until the loop has made progress, without posting. It sleeps
+// through the Go scheduler (time.Sleep), as a real producer would block: a raw nanosleep
+// would hold the processor, and the loops, which park in Go's network poller between
+// turns, would then wait for the scheduler's next poll.
 func barrierSpin(l *Loop) {
 	for {
 		l.qmu.Lock()
@@ -61,7 +65,7 @@ func barrierSpin(l *Loop) {
 		if n < len(l.ring) {
 			return
 		}
-		unix.Nanosleep(&unix.Timespec{Nsec: 10000}, nil)
+		time.Sleep(10 * time.Microsecond)
 	}
 }
 
