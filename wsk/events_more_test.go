@@ -132,7 +132,9 @@ func TestSendBacklogEventAfterDrain(t *testing.T) {
 	big := make([]byte, 1<<20)
 	p := send(t, ws, big)
 	require.Equal(t, irp.Pending, p.ret, "1 MiB does not fit a 32 KiB send buffer")
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		b := make([]byte, 64<<10)
 		for n := 0; n < len(big); {
 			m, err := pc.Read(b)
@@ -146,6 +148,9 @@ func TestSendBacklogEventAfterDrain(t *testing.T) {
 	require.Equal(t, irp.Success, io.Status)
 	require.EqualValues(t, len(big), io.Information)
 	require.Equal(t, v, within(t, vals), "reported again once the queue drained")
+	// The send completed once its bytes were in the kernel, not once the peer read them:
+	// let the reader finish before the close resets the connection under it.
+	within(t, read)
 	closeSocketSync(t, ws)
 	finish(t, r)
 }
