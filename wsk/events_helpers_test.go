@@ -73,7 +73,7 @@ func within[T any](t *testing.T, ch <-chan T) T {
 	case v := <-ch:
 		return v
 	case <-time.After(waitLimit):
-		require.FailNow(t, "timed out waiting for an event")
+		failStuck(t, "timed out waiting for an event")
 	}
 	var zero T
 	return zero

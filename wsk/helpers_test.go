@@ -1,6 +1,8 @@
 package wsk
 
 import (
+	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,7 +68,7 @@ func (p *pcall) wait() irp.IoStatusBlock {
 	select {
 	case <-p.done:
 	case <-time.After(waitLimit):
-		require.FailNow(p.t, "IRP never completed")
+		failStuck(p.t, "IRP never completed")
 	}
 	require.Equal(p.t, p.ret == irp.Pending, p.pendingReturned, "Pending return ⇔ PendingReturned")
 	require.EqualValues(p.t, 1, p.count.Load())
@@ -111,7 +113,7 @@ func finish(t testing.TB, r *Registration) {
 	select {
 	case <-done:
 	case <-time.After(waitLimit):
-		require.FailNow(t, "Deregister did not return: a socket, capture or IRP was left behind")
+		failStuck(t, "Deregister did not return: a socket, capture or IRP was left behind")
 	}
 	st := r.Stats()
 	require.Zero(t, st.EnginePanics, "panics on the engine loops")
@@ -131,4 +133,15 @@ func closeIRPReporting(ws *dispatch.Socket) (*irp.IRP, <-chan irp.Status) {
 		return irp.MoreProcessingRequired
 	}, nil, irp.InvokeAlways)
 	return i, closed
+}
+
+// failStuck ends a test whose wait timed out. A hang is the one failure the log cannot
+// explain by itself, so the stacks of every goroutine go into it first: which close step,
+// loop or callback was waiting on what.
+func failStuck(t testing.TB, msg string) {
+	t.Helper()
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	t.Logf("goroutines when the wait gave up:\n%s", b.String())
+	require.FailNow(t, msg)
 }
