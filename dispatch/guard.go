@@ -29,56 +29,64 @@ var acquireHook = func(s *Socket) (proceed, held bool) {
 	return ok, ok
 }
 
+// EnterProvider is the callee half of IoCallDriver at the provider: it moves i into
+// ProviderDevice's stack location. ok is false when it cannot, and st is then the status
+// to return: STATUS_INVALID_PARAMETER for a nil IRP or one the provider still holds (a
+// pending IRP sent again, bug check 0xC9 IRP_SENT_WHILE_PENDING; that IRP is not ours to
+// complete and is left untouched), else Enter's status, with i completed with it. The
+// guard enters every socket call through it; the provider uses it for provider-level calls.
+func EnterProvider(i *irp.IRP) (st irp.Status, ok bool) {
+	if i == nil {
+		return irp.InvalidParameter, false
+	}
+	e, inUse := i.EnterExclusive(ProviderDevice)
+	if inUse {
+		return irp.InvalidParameter, false
+	}
+	if e != irp.Success {
+		i.Complete(e, 0)
+		return e, false
+	}
+	return irp.Success, true
+}
+
 // refuse completes i (when there is one) with st and returns st. The IRP is entered first
 // so that the caller's completion routine, set on the next location, runs.
 func refuse(i *irp.IRP, st irp.Status) irp.Status {
 	if i == nil {
 		return st
 	}
-	e, inUse := i.EnterExclusive(ProviderDevice)
-	if inUse {
-		return irp.InvalidParameter // a pending IRP sent again: not ours to complete
+	if e, ok := EnterProvider(i); !ok {
+		return e
 	}
-	if e != irp.Success {
-		st = e
-	}
+	return refuseEntered(i, st)
+}
+
+// refuseEntered completes an IRP EnterProvider accepted with st and returns st.
+func refuseEntered(i *irp.IRP, st irp.Status) irp.Status {
 	i.Complete(st, 0)
 	return st
 }
 
 // begin opens a guarded call that takes an IRP. ok is false when the call must not go on;
-// st is then the status to return (the IRP, if any, is already completed with it). When
-// ok is true the caller must call s.end(held).
-//
-// An IRP the provider still holds (a pending IRP sent again) is refused before anything
-// touches it: STATUS_INVALID_PARAMETER is returned and the IRP is not completed, because
-// completing it would complete the pending original under its real owner's feet (bug
-// check 0xC9 IRP_SENT_WHILE_PENDING; a panic in verifier mode). The original goes on
-// and completes once, normally.
+// st is then the status to return (the IRP, if any, is already completed with it, unless
+// it is a pending IRP sent again: see EnterProvider). When ok is true the caller must call
+// s.end(held).
 func (s *Socket) begin(i *irp.IRP) (st irp.Status, ok, held bool) {
-	if i == nil {
-		return irp.InvalidParameter, false, false
-	}
 	// Enter first, before the rundown: a verifier panic here then leaves no reference
 	// behind, and every refusal below completes an IRP that is properly entered.
-	e, inUse := i.EnterExclusive(ProviderDevice)
-	switch {
-	case inUse:
-		return irp.InvalidParameter, false, false // not ours to complete
-	case e != irp.Success:
-		i.Complete(e, 0)
-		return e, false, false
-	case s == nil:
-		i.Complete(irp.InvalidParameter, 0)
-		return irp.InvalidParameter, false, false
-	case s.basic == nil:
-		i.Complete(irp.InvalidHandle, 0)
-		return irp.InvalidHandle, false, false
+	if st, ok := EnterProvider(i); !ok {
+		return st, false, false
 	}
-	proceed, held := acquireHook(s)
+	if s == nil {
+		return refuseEntered(i, irp.InvalidParameter), false, false
+	}
+	proceed := false
+	if s.basic != nil {
+		proceed, held = acquireHook(s)
+	}
 	if !proceed {
-		i.Complete(irp.InvalidHandle, 0)
-		return irp.InvalidHandle, false, false
+		return refuseEntered(i, irp.InvalidHandle), false, false
 	}
 	return irp.Success, true, held
 }

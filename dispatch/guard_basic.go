@@ -50,24 +50,16 @@ func guardControlSocket(s *Socket, reqType ControlType, code uint32, level uint3
 // handing it on, and the rule "Pending is returned iff PendingReturned is set" (§4.5)
 // must hold for the caller.
 func guardCloseSocket(s *Socket, i *irp.IRP) irp.Status {
-	if i == nil {
-		return irp.InvalidParameter
-	}
 	// Enter before the closing CAS, so that an IRP that cannot be entered (no location
 	// left, or still pending elsewhere) never consumes the one close a socket gets.
-	e, inUse := i.EnterExclusive(ProviderDevice)
-	switch {
-	case inUse:
-		return irp.InvalidParameter // a pending IRP sent again: not ours to complete
-	case e != irp.Success:
-		i.Complete(e, 0)
-		return e
-	case s == nil:
-		i.Complete(irp.InvalidParameter, 0)
-		return irp.InvalidParameter
-	case s.basic == nil || !s.closing.CompareAndSwap(0, 1):
-		i.Complete(irp.InvalidHandle, 0)
-		return irp.InvalidHandle
+	if st, ok := EnterProvider(i); !ok {
+		return st
+	}
+	if s == nil {
+		return refuseEntered(i, irp.InvalidParameter)
+	}
+	if s.basic == nil || !s.closing.CompareAndSwap(0, 1) {
+		return refuseEntered(i, irp.InvalidHandle)
 	}
 	i.MarkPending()
 	inner := s.basic.CloseSocket

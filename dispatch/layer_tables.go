@@ -8,7 +8,110 @@ import (
 
 // Per-category layer builders. Each closure is built once per Layer call and shared by
 // every socket using the layered table: l.enter runs the filter, sets its routine on the
-// next location and enters the layer's location, then the call goes on to inner.
+// next location and enters the layer's location, then the call goes on to the member of
+// the table below. That member is read at call time (through a pointer to the field), so
+// a nil member completes the IRP with STATUS_NOT_SUPPORTED.
+//
+// The wrappers below are one per member signature, shared by every table that has it.
+
+// layerIRPOnly wraps a member that takes only the socket and the IRP (CloseSocket, Listen).
+func layerIRPOnly[F ~func(*Socket, *irp.IRP) irp.Status](l *layer, m Member, next *F) F {
+	return F(func(s *Socket, i *irp.IRP) irp.Status {
+		if st, ok := l.enter(m, s, i); !ok {
+			return st
+		}
+		if *next == nil {
+			return missing(i)
+		}
+		return (*next)(s, i)
+	})
+}
+
+// layerBuf wraps WskSend, WskReceive and WskDisconnect.
+func layerBuf[F ~func(*Socket, *Buf, Flags, *irp.IRP) irp.Status](l *layer, m Member, next *F) F {
+	return F(func(s *Socket, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
+		if st, ok := l.enter(m, s, i); !ok {
+			return st
+		}
+		if *next == nil {
+			return missing(i)
+		}
+		return (*next)(s, buf, flags, i)
+	})
+}
+
+// addr wraps WskGetLocalAddress and WskGetRemoteAddress.
+func (l *layer) addr(m Member, next *GetAddressFunc) GetAddressFunc {
+	return func(s *Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
+		if st, ok := l.enter(m, s, i); !ok {
+			return st
+		}
+		if *next == nil {
+			return missing(i)
+		}
+		return (*next)(s, addr, i)
+	}
+}
+
+func (l *layer) bind(next *BindFunc) BindFunc {
+	return func(s *Socket, local netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
+		if st, ok := l.enter(MemberBind, s, i); !ok {
+			return st
+		}
+		if *next == nil {
+			return missing(i)
+		}
+		return (*next)(s, local, flags, i)
+	}
+}
+
+func (l *layer) accept(next *AcceptFunc) AcceptFunc {
+	return func(s *Socket, flags Flags, acceptContext any, acceptDispatch *ClientConnectionDispatch, local, remote *netip.AddrPort, i *irp.IRP) irp.Status {
+		if st, ok := l.enter(MemberAccept, s, i); !ok {
+			return st
+		}
+		if *next == nil {
+			return missing(i)
+		}
+		return (*next)(s, flags, acceptContext, acceptDispatch, local, remote, i)
+	}
+}
+
+func (l *layer) connect(next *ConnectFunc) ConnectFunc {
+	return func(s *Socket, remote netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
+		if st, ok := l.enter(MemberConnect, s, i); !ok {
+			return st
+		}
+		if *next == nil {
+			return missing(i)
+		}
+		return (*next)(s, remote, flags, i)
+	}
+}
+
+func (l *layer) connectEx(next *ConnectExFunc) ConnectExFunc {
+	return func(s *Socket, remote netip.AddrPort, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
+		if st, ok := l.enter(MemberConnectEx, s, i); !ok {
+			return st
+		}
+		if *next == nil {
+			return missing(i)
+		}
+		return (*next)(s, remote, buf, flags, i)
+	}
+}
+
+// release wraps WskRelease of a connection or stream socket: no IRP, so the filter is
+// only told of the call.
+func (l *layer) release(next *ReleaseFunc) ReleaseFunc {
+	return func(s *Socket, list *DataIndication) irp.Status {
+		l.f.Call(MemberRelease, s, nil)
+		if *next == nil {
+			return irp.NotSupported
+		}
+		return (*next)(s, list)
+	}
+}
 
 func (l *layer) basic(next *BasicDispatch) BasicDispatch {
 	return BasicDispatch{
@@ -21,39 +124,15 @@ func (l *layer) basic(next *BasicDispatch) BasicDispatch {
 			}
 			return next.ControlSocket(s, reqType, code, level, in, out, outReturned, i)
 		},
-		CloseSocket: func(s *Socket, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberCloseSocket, s, i); !ok {
-				return st
-			}
-			if next.CloseSocket == nil {
-				return missing(i)
-			}
-			return next.CloseSocket(s, i)
-		},
+		CloseSocket: layerIRPOnly(l, MemberCloseSocket, &next.CloseSocket),
 	}
 }
 
 func (l *layer) listen(next *ListenDispatch) *ListenDispatch {
 	return &ListenDispatch{
 		BasicDispatch: l.basic(&next.BasicDispatch),
-		Bind: func(s *Socket, local netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberBind, s, i); !ok {
-				return st
-			}
-			if next.Bind == nil {
-				return missing(i)
-			}
-			return next.Bind(s, local, flags, i)
-		},
-		Accept: func(s *Socket, flags Flags, acceptContext any, acceptDispatch *ClientConnectionDispatch, local, remote *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberAccept, s, i); !ok {
-				return st
-			}
-			if next.Accept == nil {
-				return missing(i)
-			}
-			return next.Accept(s, flags, acceptContext, acceptDispatch, local, remote, i)
-		},
+		Bind:          l.bind(&next.Bind),
+		Accept:        l.accept(&next.Accept),
 		InspectComplete: func(s *Socket, id *InspectID, action InspectAction, i *irp.IRP) irp.Status {
 			if st, ok := l.enter(MemberInspectComplete, s, i); !ok {
 				return st
@@ -63,30 +142,14 @@ func (l *layer) listen(next *ListenDispatch) *ListenDispatch {
 			}
 			return next.InspectComplete(s, id, action, i)
 		},
-		GetLocalAddress: func(s *Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberGetLocalAddress, s, i); !ok {
-				return st
-			}
-			if next.GetLocalAddress == nil {
-				return missing(i)
-			}
-			return next.GetLocalAddress(s, addr, i)
-		},
+		GetLocalAddress: l.addr(MemberGetLocalAddress, &next.GetLocalAddress),
 	}
 }
 
 func (l *layer) datagram(next *DatagramDispatch) *DatagramDispatch {
 	return &DatagramDispatch{
 		BasicDispatch: l.basic(&next.BasicDispatch),
-		Bind: func(s *Socket, local netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberBind, s, i); !ok {
-				return st
-			}
-			if next.Bind == nil {
-				return missing(i)
-			}
-			return next.Bind(s, local, flags, i)
-		},
+		Bind:          l.bind(&next.Bind),
 		SendTo: func(s *Socket, buf *Buf, flags Flags, remote *netip.AddrPort, control []byte, i *irp.IRP) irp.Status {
 			if st, ok := l.enter(MemberSendTo, s, i); !ok {
 				return st
@@ -112,15 +175,7 @@ func (l *layer) datagram(next *DatagramDispatch) *DatagramDispatch {
 			}
 			return next.Release(s, list)
 		},
-		GetLocalAddress: func(s *Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberGetLocalAddress, s, i); !ok {
-				return st
-			}
-			if next.GetLocalAddress == nil {
-				return missing(i)
-			}
-			return next.GetLocalAddress(s, addr, i)
-		},
+		GetLocalAddress: l.addr(MemberGetLocalAddress, &next.GetLocalAddress),
 		SendMessages: func(s *Socket, bufs *BufList, flags Flags, remote *netip.AddrPort, control []byte, i *irp.IRP) irp.Status {
 			if st, ok := l.enter(MemberSendMessages, s, i); !ok {
 				return st
@@ -135,192 +190,36 @@ func (l *layer) datagram(next *DatagramDispatch) *DatagramDispatch {
 
 func (l *layer) connection(next *ConnectionDispatch) *ConnectionDispatch {
 	return &ConnectionDispatch{
-		BasicDispatch: l.basic(&next.BasicDispatch),
-		Bind: func(s *Socket, local netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberBind, s, i); !ok {
-				return st
-			}
-			if next.Bind == nil {
-				return missing(i)
-			}
-			return next.Bind(s, local, flags, i)
-		},
-		Connect: func(s *Socket, remote netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberConnect, s, i); !ok {
-				return st
-			}
-			if next.Connect == nil {
-				return missing(i)
-			}
-			return next.Connect(s, remote, flags, i)
-		},
-		GetLocalAddress: func(s *Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberGetLocalAddress, s, i); !ok {
-				return st
-			}
-			if next.GetLocalAddress == nil {
-				return missing(i)
-			}
-			return next.GetLocalAddress(s, addr, i)
-		},
-		GetRemoteAddress: func(s *Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberGetRemoteAddress, s, i); !ok {
-				return st
-			}
-			if next.GetRemoteAddress == nil {
-				return missing(i)
-			}
-			return next.GetRemoteAddress(s, addr, i)
-		},
-		Send: func(s *Socket, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberSend, s, i); !ok {
-				return st
-			}
-			if next.Send == nil {
-				return missing(i)
-			}
-			return next.Send(s, buf, flags, i)
-		},
-		Receive: func(s *Socket, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberReceive, s, i); !ok {
-				return st
-			}
-			if next.Receive == nil {
-				return missing(i)
-			}
-			return next.Receive(s, buf, flags, i)
-		},
-		Disconnect: func(s *Socket, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberDisconnect, s, i); !ok {
-				return st
-			}
-			if next.Disconnect == nil {
-				return missing(i)
-			}
-			return next.Disconnect(s, buf, flags, i)
-		},
-		Release: func(s *Socket, list *DataIndication) irp.Status {
-			l.f.Call(MemberRelease, s, nil)
-			if next.Release == nil {
-				return irp.NotSupported
-			}
-			return next.Release(s, list)
-		},
-		ConnectEx: func(s *Socket, remote netip.AddrPort, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberConnectEx, s, i); !ok {
-				return st
-			}
-			if next.ConnectEx == nil {
-				return missing(i)
-			}
-			return next.ConnectEx(s, remote, buf, flags, i)
-		},
-		SendEx:    reserved,
-		ReceiveEx: reserved,
+		BasicDispatch:    l.basic(&next.BasicDispatch),
+		Bind:             l.bind(&next.Bind),
+		Connect:          l.connect(&next.Connect),
+		GetLocalAddress:  l.addr(MemberGetLocalAddress, &next.GetLocalAddress),
+		GetRemoteAddress: l.addr(MemberGetRemoteAddress, &next.GetRemoteAddress),
+		Send:             layerBuf(l, MemberSend, &next.Send),
+		Receive:          layerBuf(l, MemberReceive, &next.Receive),
+		Disconnect:       layerBuf(l, MemberDisconnect, &next.Disconnect),
+		Release:          l.release(&next.Release),
+		ConnectEx:        l.connectEx(&next.ConnectEx),
+		SendEx:           reserved,
+		ReceiveEx:        reserved,
 	}
 }
 
 func (l *layer) stream(next *StreamDispatch) *StreamDispatch {
 	return &StreamDispatch{
-		BasicDispatch: l.basic(&next.BasicDispatch),
-		Bind: func(s *Socket, local netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberBind, s, i); !ok {
-				return st
-			}
-			if next.Bind == nil {
-				return missing(i)
-			}
-			return next.Bind(s, local, flags, i)
-		},
-		Accept: func(s *Socket, flags Flags, acceptContext any, acceptDispatch *ClientConnectionDispatch, local, remote *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberAccept, s, i); !ok {
-				return st
-			}
-			if next.Accept == nil {
-				return missing(i)
-			}
-			return next.Accept(s, flags, acceptContext, acceptDispatch, local, remote, i)
-		},
-		Connect: func(s *Socket, remote netip.AddrPort, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberConnect, s, i); !ok {
-				return st
-			}
-			if next.Connect == nil {
-				return missing(i)
-			}
-			return next.Connect(s, remote, flags, i)
-		},
-		Listen: func(s *Socket, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberListen, s, i); !ok {
-				return st
-			}
-			if next.Listen == nil {
-				return missing(i)
-			}
-			return next.Listen(s, i)
-		},
-		Send: func(s *Socket, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberSend, s, i); !ok {
-				return st
-			}
-			if next.Send == nil {
-				return missing(i)
-			}
-			return next.Send(s, buf, flags, i)
-		},
-		Receive: func(s *Socket, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberReceive, s, i); !ok {
-				return st
-			}
-			if next.Receive == nil {
-				return missing(i)
-			}
-			return next.Receive(s, buf, flags, i)
-		},
-		Disconnect: func(s *Socket, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberDisconnect, s, i); !ok {
-				return st
-			}
-			if next.Disconnect == nil {
-				return missing(i)
-			}
-			return next.Disconnect(s, buf, flags, i)
-		},
-		Release: func(s *Socket, list *DataIndication) irp.Status {
-			l.f.Call(MemberRelease, s, nil)
-			if next.Release == nil {
-				return irp.NotSupported
-			}
-			return next.Release(s, list)
-		},
-		GetLocalAddress: func(s *Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberGetLocalAddress, s, i); !ok {
-				return st
-			}
-			if next.GetLocalAddress == nil {
-				return missing(i)
-			}
-			return next.GetLocalAddress(s, addr, i)
-		},
-		GetRemoteAddress: func(s *Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberGetRemoteAddress, s, i); !ok {
-				return st
-			}
-			if next.GetRemoteAddress == nil {
-				return missing(i)
-			}
-			return next.GetRemoteAddress(s, addr, i)
-		},
-		ConnectEx: func(s *Socket, remote netip.AddrPort, buf *Buf, flags Flags, i *irp.IRP) irp.Status {
-			if st, ok := l.enter(MemberConnectEx, s, i); !ok {
-				return st
-			}
-			if next.ConnectEx == nil {
-				return missing(i)
-			}
-			return next.ConnectEx(s, remote, buf, flags, i)
-		},
-		SendEx:    reserved,
-		ReceiveEx: reserved,
+		BasicDispatch:    l.basic(&next.BasicDispatch),
+		Bind:             l.bind(&next.Bind),
+		Accept:           l.accept(&next.Accept),
+		Connect:          l.connect(&next.Connect),
+		Listen:           layerIRPOnly(l, MemberListen, &next.Listen),
+		Send:             layerBuf(l, MemberSend, &next.Send),
+		Receive:          layerBuf(l, MemberReceive, &next.Receive),
+		Disconnect:       layerBuf(l, MemberDisconnect, &next.Disconnect),
+		Release:          l.release(&next.Release),
+		GetLocalAddress:  l.addr(MemberGetLocalAddress, &next.GetLocalAddress),
+		GetRemoteAddress: l.addr(MemberGetRemoteAddress, &next.GetRemoteAddress),
+		ConnectEx:        l.connectEx(&next.ConnectEx),
+		SendEx:           reserved,
+		ReceiveEx:        reserved,
 	}
 }
