@@ -85,32 +85,22 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 	return s, irp.Success
 }
 
-// wskSocket is WskSocket. flags selects the category: basic (0), connection and datagram
-// sockets exist in this phase; listen and stream sockets give STATUS_NOT_SUPPORTED, any
-// other value STATUS_INVALID_PARAMETER. A basic socket takes no context and no dispatch
-// table. On success IoStatus.Object holds the *dispatch.Socket.
+// wskSocket is WskSocket. flags selects the category: basic (0), listen, connection,
+// datagram or stream; any other value is STATUS_INVALID_PARAMETER. A basic socket takes
+// no context and no dispatch table. On success IoStatus.Object holds the *dispatch.Socket.
 func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.SocketFlags,
 	socketContext any, clientDispatch any, i *irp.IRP) irp.Status {
-	r := regOf(c)
-	if r == nil || i == nil {
-		return rejectClientCall(i, irp.InvalidParameter)
-	}
-	if !r.enterCall() {
-		return rejectClientCall(i, irp.DeviceNotReady)
-	}
-	defer r.leaveCall()
-	if st := enterIRP(i); st != irp.Success {
+	r, st, ok := beginClientCall(c, i)
+	if !ok {
 		return st
 	}
+	defer r.leaveCall()
 	fam := osFamily(family)
 	if fam == 0 {
 		return failIRP(i, irp.InvalidParameter)
 	}
 	clientDispatch = untypedNilTable(clientDispatch)
-	var (
-		s  *socket
-		st irp.Status
-	)
+	var s *socket
 	switch flags {
 	case dispatch.BasicSocket:
 		if socketContext != nil || clientDispatch != nil || (sotype != SockStream && sotype != SockDgram) {
@@ -174,17 +164,11 @@ func untypedNilTable(cd any) any {
 func wskSocketConnect(c *dispatch.Client, sotype, protocol int, local, remote netip.AddrPort,
 	flags dispatch.SocketFlags, socketContext any, clientDispatch *dispatch.ClientConnectionDispatch,
 	i *irp.IRP) irp.Status {
-	r := regOf(c)
-	if r == nil || i == nil {
-		return rejectClientCall(i, irp.InvalidParameter)
-	}
-	if !r.enterCall() {
-		return rejectClientCall(i, irp.DeviceNotReady)
-	}
-	defer r.leaveCall()
-	if st := enterIRP(i); st != irp.Success {
+	r, st, ok := beginClientCall(c, i)
+	if !ok {
 		return st
 	}
+	defer r.leaveCall()
 	if flags != 0 || sotype != SockStream || (protocol != 0 && protocol != IPProtoTCP) || !remote.IsValid() {
 		return failIRP(i, irp.InvalidParameter)
 	}

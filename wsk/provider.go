@@ -105,6 +105,26 @@ func rejectClientCall(i *irp.IRP, st irp.Status) irp.Status {
 	return failIRP(i, st)
 }
 
+// beginClientCall opens a provider-level call that takes an IRP: it takes a call reference
+// on the registration (the caller gives it back with r.leaveCall, now or when its IRP
+// completes) and enters i. ok is false when the call must not go on; st is then the
+// status to return, with i completed (a nil client or IRP: STATUS_INVALID_PARAMETER;
+// deregistration begun: STATUS_DEVICE_NOT_READY).
+func beginClientCall(c *dispatch.Client, i *irp.IRP) (r *Registration, st irp.Status, ok bool) {
+	r = regOf(c)
+	if r == nil || i == nil {
+		return nil, rejectClientCall(i, irp.InvalidParameter), false
+	}
+	if !r.enterCall() {
+		return nil, rejectClientCall(i, irp.DeviceNotReady), false
+	}
+	if st := enterIRP(i); st != irp.Success {
+		r.leaveCall()
+		return nil, st, false
+	}
+	return r, irp.Success, true
+}
+
 // queueListChange parks a WSK_TRANSPORT_LIST_CHANGE IRP until it is cancelled (by its
 // owner or by Deregister). The caller holds a call reference, which the IRP keeps.
 func (r *Registration) queueListChange(i *irp.IRP) irp.Status {
@@ -192,15 +212,8 @@ func (r *Registration) runResolver(i *irp.IRP, fn func(ctx context.Context) irp.
 // IRP completes with success and stays valid until FreeAddressInfo.
 func wskGetAddressInfo(c *dispatch.Client, node, service string, nameSpace uint32,
 	hints *dispatch.AddrInfo, result **dispatch.AddrInfo, i *irp.IRP) irp.Status {
-	r := regOf(c)
-	if r == nil || i == nil {
-		return rejectClientCall(i, irp.InvalidParameter)
-	}
-	if !r.enterCall() {
-		return rejectClientCall(i, irp.DeviceNotReady)
-	}
-	if st := enterIRP(i); st != irp.Success {
-		r.leaveCall()
+	r, st, ok := beginClientCall(c, i)
+	if !ok {
 		return st
 	}
 	if result == nil || (node == "" && service == "") {
@@ -280,15 +293,8 @@ func wskFreeAddressInfo(c *dispatch.Client, ai *dispatch.AddrInfo) {}
 // goroutine; the service is always the numeric port (Go has no port-to-name lookup).
 func wskGetNameInfo(c *dispatch.Client, addr netip.AddrPort, node, service *string,
 	flags dispatch.NameInfoFlags, i *irp.IRP) irp.Status {
-	r := regOf(c)
-	if r == nil || i == nil {
-		return rejectClientCall(i, irp.InvalidParameter)
-	}
-	if !r.enterCall() {
-		return rejectClientCall(i, irp.DeviceNotReady)
-	}
-	if st := enterIRP(i); st != irp.Success {
-		r.leaveCall()
+	r, st, ok := beginClientCall(c, i)
+	if !ok {
 		return st
 	}
 	if (node == nil && service == nil) || !addr.IsValid() {

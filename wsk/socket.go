@@ -443,6 +443,13 @@ func (s *socket) readable(hup bool) {
 		s.ext.readable(s, ap)
 	}
 	s.mu.Unlock()
+	s.afterReadiness(outp, out, ap)
+}
+
+// afterReadiness ends a readiness pass, after mu is released: it completes the requests
+// the pass finished, then makes the callback calls it collected (user code runs with no
+// lock held), and gives both pooled lists back.
+func (s *socket) afterReadiness(outp *[]*op, out []*op, ap *[]func()) {
 	s.complete(out)
 	putOut(outp, out)
 	for _, f := range *ap {
@@ -467,12 +474,7 @@ func (s *socket) Writable() {
 		s.ext.writable(s, ap)
 	}
 	s.mu.Unlock()
-	s.complete(out)
-	putOut(outp, out)
-	for _, f := range *ap {
-		f()
-	}
-	putAfter(ap)
+	s.afterReadiness(outp, out, ap)
 }
 
 // invokeCallback runs fn, a user event callback of s. It returns false without calling fn
