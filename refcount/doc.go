@@ -47,12 +47,27 @@
 // "refcount: inconsistent rundown state: release without acquire", as Driver Verifier
 // would bug-check.
 //
+// # Where a drain runs
+//
+// The drain of a rundown (every WaitFunc continuation, then Done and the Wait callers'
+// wake-up) runs on exactly one goroutine:
+//
+//   - the one calling Begin, Wait or WaitFunc, when no reference is held at that moment;
+//   - otherwise the one whose Release drops the last reference.
+//
+// Never an Acquire: a refused Acquire writes nothing to the guard, so it cannot be the
+// one that empties it. That is the rule the provider builds on. Acquire may be called
+// with any lock held (the provider's loop takes the callbacks rundown under a socket's
+// lock). Release, Begin, Wait and WaitFunc must not be called with a lock held that a
+// continuation of the same guard takes: the continuation would run under it. The same
+// holds for Ref.Release and its finaliser.
+//
 // # Layout
 //
 // Rundown is one atomic word: bit 0 = rundown active, references in units of 2 (the
-// EX_RUNDOWN_REF encoding). Acquire is one atomic add; a refused acquirer undoes its add
-// and, if its undo is what empties an active word, completes the rundown itself. Sharded
-// spreads the count over padded per-P-ish counters with one shared active flag; it costs
-// memory and a summing slow path during rundown, and wins when many goroutines acquire
-// the same guard in parallel.
+// EX_RUNDOWN_REF encoding). Acquire is a load and a compare-and-swap that is refused,
+// writing nothing, once bit 0 is set; Release is one atomic add. Sharded spreads the
+// count over padded per-P-ish words of the same layout; Begin sets every word's bit 0.
+// It costs memory and a summing slow path during rundown, and wins when many goroutines
+// acquire the same guard in parallel.
 package refcount

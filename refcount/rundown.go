@@ -11,14 +11,19 @@ import (
 //	bits 1..63  references held, counted in units of refUnit (2).
 //
 // Unlike Windows the word never holds a pointer to a waiter block: waiters live beside
-// it (type waiters), so any number of them can wait. A failing acquirer adds refUnit
-// for a moment before undoing it, so the count may briefly exceed the granted refs.
+// it (type waiters), so any number of them can wait.
+//
+// An acquire is a compare-and-swap that only ever writes a granted reference: a refused
+// acquire reads the word and leaves it alone. So the count is always exactly the granted
+// references, and the one goroutine that can see an active word fall to zero is a Release
+// (or Begin finding it zero already). A drain therefore never runs inside Acquire, which
+// is what lets Acquire be called under a lock that a WaitFunc continuation takes.
 const (
 	rundownActive = 1
 	refUnit       = 2
-	// refusedMask: any of these bits set after an acquire's add means refuse it, either
-	// bit 0 (rundown active) or a count above MaxRefs (MaxRefs+1 is a power of two), so
-	// the hot path is one add and one test.
+	// refusedMask: any of these bits set in the word an acquire would write means refuse
+	// it, either bit 0 (rundown active) or a count above MaxRefs (MaxRefs+1 is a power of
+	// two), so the hot path is one load, one add, one test and one compare-and-swap.
 	refusedMask = rundownActive | ^uint64((MaxRefs+1)*refUnit-1)
 )
 
@@ -34,17 +39,20 @@ type Rundown struct {
 }
 
 // Acquire takes one reference. It returns false if rundown has begun (the object is
-// going away) or the count would pass MaxRefs; then nothing is held. Never blocks.
+// going away) or the count would pass MaxRefs; then nothing is held and nothing changed.
+// Never blocks, and never runs a drain: it may be called with any lock held.
 func (r *Rundown) Acquire() bool {
-	// Hot path, small enough to inline: one atomic add and a compare.
-	return r.state.Add(refUnit)&refusedMask == 0 || r.acquireRefused()
+	// Hot path, small enough to inline: one load, a test, one compare-and-swap.
+	if s := r.state.Load(); (s+refUnit)&refusedMask == 0 && r.state.CompareAndSwap(s, s+refUnit) {
+		return true
+	}
+	return r.acquireRetry()
 }
 
-// acquireRefused is the out-of-line tail of Acquire.
-func (r *Rundown) acquireRefused() bool {
-	_ = r.refuse(refUnit)
-	return false
-}
+// acquireRetry is Acquire's out-of-line tail: refused, or the swap lost a race.
+//
+//go:noinline
+func (r *Rundown) acquireRetry() bool { return r.acquireSlow(refUnit) == nil }
 
 // TryAcquire is Acquire that says why it failed: nil, ErrRundown or ErrOverflow.
 func (r *Rundown) TryAcquire() error { return r.acquire(1) }
@@ -60,25 +68,25 @@ func (r *Rundown) acquire(n uint32) error {
 	if n > MaxRefs {
 		return ErrOverflow
 	}
-	d := uint64(n) * refUnit
-	if s := r.state.Add(d); s&refusedMask == 0 {
-		return nil // granted: the add happened before any Begin's Or.
-	}
-	return r.refuse(d)
+	return r.acquireSlow(uint64(n) * refUnit)
 }
 
-// refuse undoes the d units a refused acquire added. If this undo is what brings an
-// active ref to zero (the last holder released while our transient units were still
-// in), the drain is ours to run.
-func (r *Rundown) refuse(d uint64) error {
-	s := r.state.Add(-d)
-	if s == rundownActive {
-		r.w.fire(r.drainedNow)
+// acquireSlow is the compare-and-swap loop: it retries only when another acquire or
+// release changed the word between the load and the swap, and gives up without writing
+// once the word says refuse.
+func (r *Rundown) acquireSlow(d uint64) error {
+	for {
+		s := r.state.Load()
+		if s&rundownActive != 0 {
+			return ErrRundown
+		}
+		if (s+d)&refusedMask != 0 {
+			return ErrOverflow
+		}
+		if r.state.CompareAndSwap(s, s+d) {
+			return nil
+		}
 	}
-	if s&rundownActive != 0 {
-		return ErrRundown
-	}
-	return ErrOverflow
 }
 
 // Release drops one reference (ExReleaseRundownProtection). If rundown is active and
@@ -172,8 +180,7 @@ func (r *Rundown) Active() bool { return r.state.Load()&rundownActive != 0 }
 // every reference is back and the queued WaitFunc callbacks have run.
 func (r *Rundown) Done() bool { return r.w.drained.Load() }
 
-// Count returns the references held now, a snapshot that may include the momentary
-// units of acquires being refused.
+// Count returns the references held now (a snapshot).
 func (r *Rundown) Count() int { return int(r.state.Load() / refUnit) }
 
 // ReInit makes a run-down ref usable again (ExReInitializeRundownProtection): count 0,
@@ -185,8 +192,8 @@ func (r *Rundown) ReInit() error {
 	if !r.w.drained.Load() {
 		return ErrNotRunDown
 	}
-	// Only refused acquirers can hold units now; they undo on their own, and clearing
-	// the bit under them is fine (they linearise before the ReInit).
+	// Drained means the word is exactly rundownActive: no reference, and refused
+	// acquirers never wrote to it.
 	r.state.And(^uint64(rundownActive))
 	r.w.reset()
 	return nil

@@ -10,33 +10,40 @@ import (
 
 // shard is one padded counter. Padding to 64 bytes keeps two shards off one cache line,
 // which is the whole point of the cache-aware variant.
+//
+// Shard word, the Rundown layout per shard:
+//
+//	bit 0       shardActive: Begin has marked this shard; an acquire on it is refused.
+//	bits 1..63  the shard's share of the references, in units of refUnit, as a signed
+//	            count: an Acquire and its Release may land on different shards, so one
+//	            shard may go negative and only the sum of all shards means anything.
 type shard struct {
 	n atomic.Int64
 	_ [56]byte
 }
 
+const shardActive = 1
+
 // Sharded is cache-aware rundown protection (EX_RUNDOWN_REF_CACHE_AWARE) with the same
 // observable semantics as Rundown. References are spread over padded per-shard counters
-// so that parallel Acquire/Release pairs do not fight over one cache line; one shared
-// flag says rundown is active.
+// so that parallel Acquire/Release pairs do not fight over one cache line.
 //
 // Shard choice: Go offers no supported per-P index (runtime_procPin is internal), so a
 // shard is picked with the runtime's cheap per-thread random generator (math/rand/v2).
-// Acquire and its Release may land on different shards; a single shard may therefore go
-// negative and only the sum of all shards means anything.
 //
-// Protocol: Acquire adds to its shard, then loads the flag; if set it undoes and fails.
-// Begin stores the flag, then sums. With sequentially consistent atomics either the
-// acquirer sees the flag, or Begin's sum sees the increment. After the flag is set the
-// granted part of every shard only falls, so a summed snapshot is never below the true
-// count: a zero sum proves the drain. Every Release (and every undo) that finds the flag
-// set sums the shards, so whoever removes the last unit completes the rundown.
+// Protocol. Acquire is a compare-and-swap on its shard that is refused, writing nothing,
+// once the shard's active bit is set. Begin sets the active bit of every shard, then sets
+// marked, then sums. From the moment a shard is marked its count only falls, and a
+// refused acquire leaves no transient unit anywhere, so once every shard is marked the
+// sum is exact: zero proves the drain. A Release that lands on a marked shard sums the
+// shards (if marked is set); Begin sums once itself after setting marked. Whoever sees
+// the exact zero completes the rundown, and that is never an Acquire.
 //
-// Unbalanced releases are detected once rundown is active (when the sum is exact
-// enough to tell); before that a stray Release is only seen later as a negative sum.
-// Use NewSharded; the zero value is not usable.
+// Unbalanced releases are detected once rundown is active (when the sum is exact); before
+// that a stray Release is only seen later as a negative sum. Use NewSharded; the zero
+// value is not usable.
 type Sharded struct {
-	active atomic.Bool
+	marked atomic.Bool // every shard's active bit is set: sums are exact
 	mask   uint32
 	shards []shard
 	w      waiters
@@ -54,7 +61,8 @@ func NewSharded() *Sharded {
 
 func (s *Sharded) pick() *shard { return &s.shards[rand.Uint32()&s.mask] }
 
-// Acquire takes one reference; false once rundown has begun or on overflow.
+// Acquire takes one reference; false once rundown has begun or on overflow. It never runs
+// a drain (see Rundown.Acquire).
 func (s *Sharded) Acquire() bool { return s.acquire(1) == nil }
 
 // TryAcquire is Acquire that says why it failed: nil, ErrRundown or ErrOverflow.
@@ -71,16 +79,19 @@ func (s *Sharded) acquire(n uint32) error {
 		return ErrOverflow
 	}
 	sh := s.pick()
-	v := sh.n.Add(int64(n))
-	if !s.active.Load() && v <= MaxRefs {
-		return nil
+	d := int64(n) * refUnit
+	for {
+		v := sh.n.Load()
+		if v&shardActive != 0 {
+			return ErrRundown
+		}
+		if v>>1+int64(n) > MaxRefs {
+			return ErrOverflow
+		}
+		if sh.n.CompareAndSwap(v, v+d) {
+			return nil
+		}
 	}
-	sh.n.Add(-int64(n))
-	if s.active.Load() {
-		s.w.fire(s.drainedNow) // our undo may have removed the last unit
-		return ErrRundown
-	}
-	return ErrOverflow
 }
 
 // Release drops one reference; see Rundown.Release for the drain contract.
@@ -95,13 +106,13 @@ func (s *Sharded) ReleaseN(n uint32) {
 
 func (s *Sharded) release(n uint32) {
 	sh := s.pick()
-	sh.n.Add(-int64(n))
-	if !s.active.Load() {
-		return
+	d := int64(n) * refUnit
+	if sh.n.Add(-d)&shardActive == 0 || !s.marked.Load() {
+		return // not run down yet, or Begin is still marking: it sums after marking
 	}
 	if s.sum() < 0 {
 		// More releases than acquires: restore and report.
-		sh.n.Add(int64(n))
+		sh.n.Add(d)
 		s.w.fire(s.drainedNow)
 		reportUnbalanced(uint64(n))
 		return
@@ -109,19 +120,23 @@ func (s *Sharded) release(n uint32) {
 	s.w.fire(s.drainedNow)
 }
 
+// sum adds up the shards' counts (their words shifted past the active bit).
 func (s *Sharded) sum() int64 {
 	var t int64
 	for i := range s.shards {
-		t += s.shards[i].n.Load()
+		t += s.shards[i].n.Load() >> 1
 	}
 	return t
 }
 
-func (s *Sharded) drainedNow() bool { return s.active.Load() && s.sum() == 0 }
+func (s *Sharded) drainedNow() bool { return s.marked.Load() && s.sum() == 0 }
 
 // Begin starts rundown without waiting and reports whether it is already complete.
 func (s *Sharded) Begin() (drained bool) {
-	s.active.Store(true)
+	for i := range s.shards {
+		s.shards[i].n.Or(shardActive)
+	}
+	s.marked.Store(true)
 	s.w.fire(s.drainedNow)
 	return s.w.drained.Load()
 }
@@ -144,8 +159,8 @@ func (s *Sharded) WaitFunc(fn func()) {
 	}
 }
 
-// Active reports whether rundown has begun.
-func (s *Sharded) Active() bool { return s.active.Load() }
+// Active reports whether rundown has begun (Begin marks shard 0 first).
+func (s *Sharded) Active() bool { return s.shards[0].n.Load()&shardActive != 0 }
 
 // Done reports whether rundown has begun and completed.
 func (s *Sharded) Done() bool { return s.w.drained.Load() }
@@ -160,7 +175,10 @@ func (s *Sharded) ReInit() error {
 	if !s.w.drained.Load() {
 		return ErrNotRunDown
 	}
-	s.active.Store(false)
+	s.marked.Store(false)
+	for i := range s.shards {
+		s.shards[i].n.And(^int64(shardActive))
+	}
 	s.w.reset()
 	return nil
 }

@@ -56,6 +56,18 @@
 // still not reset); an abortive disconnect resets at once with SO_LINGER{1,0} and
 // connect(AF_UNSPEC), keeping the descriptor until close.
 //
+// # Locks and the close continuations
+//
+// The provider takes a socket's rundowns (calls in flight, callbacks) while it holds that
+// socket's lock: the loop decides under the lock whether an event may start. That is safe
+// only because a refused refcount Acquire never runs a drain (refcount's package doc,
+// "Where a drain runs"). The other half of the rule is the provider's own: it never
+// Releases a rundown, begins one, or completes an IRP while it holds a socket's lock. A
+// continuation of the close protocol takes that lock, and a completion routine is user
+// code. Every release and completion happens after the lock is dropped: the locked
+// helpers (names ending in Locked) collect work in out and after lists, run once the lock
+// is released.
+//
 // # Deregistration
 //
 // Deregister is the last rundown: it wakes blocked captures (STATUS_DEVICE_NOT_READY),

@@ -1,0 +1,294 @@
+//go:build linux
+
+package wsk
+
+import (
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// These tests close sockets while their event callback is due, over and over: traffic keeps
+// arriving, so the loop is starting a delivery (taking the callbacks rundown under the
+// socket's lock) at the moment CloseSocket begins that rundown. A refused acquire must never
+// run the close protocol's continuation with the socket's lock held: when it did, the close
+// IRP never completed, the loop goroutine stayed stuck with every socket on it, and
+// Deregister never returned (refcount's package doc, "Where a drain runs").
+
+const (
+	closeRaceRounds  = 20000           // upper bound on rounds per event kind
+	closeRaceBudget  = 5 * time.Second // and on the time they may take
+	closeRaceMinRun  = 10              // rounds that run whatever the budget
+	closeRaceSockets = 1               // sockets closed per round, each with its own traffic
+	closeRoundLimit  = 3 * time.Second // a close IRP slower than this is a hang
+	closeRaceBurst   = 64              // bytes per write or datagram
+	closeRaceJitter  = 40 * time.Microsecond
+)
+
+// raceSock is the socket context of one socket of a round: the callback counts into it.
+type raceSock struct {
+	delivered atomic.Int64
+	first     chan struct{} // closed by the first callback with data
+	once      sync.Once
+}
+
+func newRaceSock() *raceSock { return &raceSock{first: make(chan struct{})} }
+
+func (rs *raceSock) saw() {
+	rs.delivered.Add(1)
+	rs.once.Do(func() { close(rs.first) })
+}
+
+// closeRace counts what the rounds of one test saw, to assert that the race it claims to
+// cover happened.
+type closeRace struct {
+	t         *testing.T
+	rounds    int
+	closes    int   // close IRPs completed with STATUS_SUCCESS
+	delivered int64 // callbacks that ran with data
+	busy      int   // closes begun while the peer's traffic was still flowing
+}
+
+// run runs round until closeRaceRounds or closeRaceBudget, whichever comes first. round
+// sets up closeRaceSockets sockets with traffic flowing to each and returns, per socket,
+// its context and a function that starts its close; run waits for a callback on each
+// socket, closes them all at once, and waits for every close IRP.
+func (cr *closeRace) run(round func() ([]*raceSock, []func() <-chan irp.Status, func() (busy int))) {
+	t := cr.t
+	deadline := time.Now().Add(closeRaceBudget)
+	for cr.rounds < closeRaceRounds && (cr.rounds < closeRaceMinRun || time.Now().Before(deadline)) {
+		socks, closers, stopTraffic := round()
+		// The loop takes up the arrival a few microseconds after the send; a close delayed
+		// by a different amount each round sweeps over that moment.
+		jitter(time.Duration(rand.IntN(int(closeRaceJitter))))
+		closed := make([]<-chan irp.Status, len(closers))
+		for k, c := range closers {
+			closed[k] = c()
+		}
+		cr.busy += stopTraffic()
+		for _, ch := range closed {
+			select {
+			case s := <-ch:
+				require.Equal(t, irp.Success, s, "close IRP status, round %d", cr.rounds)
+				cr.closes++
+			case <-time.After(closeRoundLimit):
+				failStuck(t, "close IRP never completed: the engine loop is deadlocked")
+			}
+		}
+		for _, rs := range socks {
+			cr.delivered += rs.delivered.Load()
+		}
+		cr.rounds++
+	}
+	t.Logf("rounds %d, closes %d, callbacks delivered %d, closes begun with traffic flowing %d",
+		cr.rounds, cr.closes, cr.delivered, cr.busy)
+	require.Equal(t, cr.rounds*closeRaceSockets, cr.closes, "every close IRP completed once")
+	require.Positive(t, cr.delivered, "no event callback ran: the race was not exercised")
+	require.Positive(t, cr.busy, "no close began while traffic was flowing: the race was not exercised")
+}
+
+// jitter spins for d: a sleep that short would round up to the timer's resolution.
+func jitter(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
+}
+
+// closeAsync starts CloseSocket on ws with an IRP that reports its final status.
+func closeAsync(ws *dispatch.Socket) func() <-chan irp.Status {
+	return func() <-chan irp.Status {
+		i, closed := closeIRPReporting(ws)
+		_ = ws.Basic().CloseSocket(ws, i)
+		return closed
+	}
+}
+
+// traffic runs send on a goroutine until it fails, stop is called, or 10,000 sends (bounded
+// whatever happens). It returns once the first send went out, so that the close that
+// follows meets the loop while it handles that arrival. The returned stop reports 1 if the
+// traffic was still flowing.
+func traffic(send func() error) (stop func() int) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			select {
+			case <-started:
+			default:
+				close(started)
+			}
+		}()
+		for n := 0; n < 10000; n++ {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			err := send()
+			if n == 0 {
+				close(started)
+			}
+			if err != nil {
+				return
+			}
+			runtime.Gosched() // leave the loop room to deliver: the race needs it busy, not starved
+		}
+	}()
+	<-started
+	return func() int {
+		busy := 0
+		select {
+		case <-done:
+		default:
+			busy = 1
+		}
+		close(quit)
+		<-done
+		return busy
+	}
+}
+
+// stopAll combines the stops of one round.
+func stopAll(stops []func() int) func() int {
+	return func() (busy int) {
+		for _, s := range stops {
+			busy += s()
+		}
+		return busy
+	}
+}
+
+// TestCloseRacesReceiveEvent closes connection sockets whose WskReceiveEvent is due.
+func TestCloseRacesReceiveEvent(t *testing.T) {
+	r, npi := newReg(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	peer := ln.Addr().(*net.TCPAddr).AddrPort()
+	cd := &dispatch.ClientConnectionDispatch{
+		ReceiveEvent: func(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
+			if list != nil {
+				ctx.(*raceSock).saw()
+			}
+			return irp.Success
+		},
+	}
+	cr := &closeRace{t: t}
+	cr.run(func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
+		var socks []*raceSock
+		var closers []func() <-chan irp.Status
+		var stops []func() int
+		for range closeRaceSockets {
+			rs := newRaceSock()
+			ws := newEventConn(t, npi, peer, rs, cd)
+			c, err := ln.Accept()
+			require.NoError(t, err)
+			b := make([]byte, closeRaceBurst)
+			stop := traffic(func() error { _, err := c.Write(b); return err })
+			socks, closers = append(socks, rs), append(closers, closeAsync(ws))
+			stops = append(stops, func() int { busy := stop(); c.Close(); return busy })
+		}
+		return socks, closers, stopAll(stops)
+	})
+	finish(t, r)
+}
+
+// newEventConn connects a connection socket with ReceiveEvent enabled to peer.
+func newEventConn(t *testing.T, npi ProviderNPI, peer netip.AddrPort, ctx any, cd *dispatch.ClientConnectionDispatch) *dispatch.Socket {
+	t.Helper()
+	io := do(t, 1, func(i *irp.IRP) irp.Status {
+		return npi.Dispatch.Socket(npi.Client, AFInet, SockStream, IPProtoTCP, dispatch.ConnectionSocket, ctx, cd, i)
+	})
+	require.Equal(t, irp.Success, io.Status)
+	ws := io.Object.(*dispatch.Socket)
+	require.Equal(t, irp.Success, do(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
+		return ws.Connection().Bind(ws, netip.AddrPort{}, 0, i)
+	}).Status)
+	require.Equal(t, irp.Success, do(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
+		return ws.Connection().Connect(ws, peer, 0, i)
+	}).Status)
+	require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
+	return ws
+}
+
+// TestCloseRacesAcceptEvent closes listen sockets whose WskAcceptEvent is due: a dialer
+// keeps connecting to each while it closes.
+func TestCloseRacesAcceptEvent(t *testing.T) {
+	r, npi := newReg(t)
+	cd := &dispatch.ClientListenDispatch{
+		AcceptEvent: func(ctx any, _ dispatch.Flags, _, _ netip.AddrPort, s *dispatch.Socket) (irp.Status, any, *dispatch.ClientConnectionDispatch) {
+			if s != nil {
+				ctx.(*raceSock).saw()
+			}
+			// Refused: the provider closes the connection itself (a reset for the dialer).
+			return irp.RequestNotAccepted, nil, nil
+		},
+	}
+	cr := &closeRace{t: t}
+	cr.run(func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
+		var socks []*raceSock
+		var closers []func() <-chan irp.Status
+		var stops []func() int
+		for range closeRaceSockets {
+			rs := newRaceSock()
+			ls := newListenSock(t, npi, rs, cd)
+			addr := bindListen(t, ls)
+			require.Equal(t, irp.Success, evSet(ls, dispatch.EventAccept, nil))
+			d := net.Dialer{Timeout: closeRoundLimit}
+			stops = append(stops, traffic(func() error {
+				c, err := d.Dial("tcp", addr.String())
+				if err == nil {
+					c.Close()
+				}
+				return err
+			}))
+			socks, closers = append(socks, rs), append(closers, closeAsync(ls))
+		}
+		return socks, closers, stopAll(stops)
+	})
+	finish(t, r)
+}
+
+// TestCloseRacesReceiveFromEvent closes datagram sockets whose WskReceiveFromEvent is due.
+func TestCloseRacesReceiveFromEvent(t *testing.T) {
+	r, npi := newReg(t)
+	cd := &dispatch.ClientDatagramDispatch{
+		ReceiveFromEvent: func(ctx any, _ dispatch.Flags, list *dispatch.DatagramIndication) irp.Status {
+			if list != nil {
+				ctx.(*raceSock).saw()
+			}
+			return irp.Success
+		},
+	}
+	c, _ := udpPeer(t, AFInet)
+	cr := &closeRace{t: t}
+	cr.run(func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
+		var socks []*raceSock
+		var closers []func() <-chan irp.Status
+		var stops []func() int
+		for range closeRaceSockets {
+			rs := newRaceSock()
+			ws, local := newDgSocket(t, npi, AFInet, rs, cd)
+			require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceiveFrom, nil))
+			b := make([]byte, closeRaceBurst)
+			to := net.UDPAddrFromAddrPort(local)
+			// A datagram to a closed port only draws an ICMP error: the traffic goes on
+			// until stopped, so every close begins with datagrams still arriving.
+			stops = append(stops, traffic(func() error { _, _ = c.WriteToUDP(b, to); return nil }))
+			socks, closers = append(socks, rs), append(closers, closeAsync(ws))
+		}
+		return socks, closers, stopAll(stops)
+	})
+	finish(t, r)
+}
