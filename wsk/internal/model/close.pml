@@ -2,7 +2,8 @@
  *
  * Build: spin -a close.pml && gcc -O2 -w -DNFAIR=3 -o pan pan.c && ./pan -a -f -N pd
  * Mutants (-D): M1 non-atomic check-then-increment acquire, M2 cancel without CAS,
- * M3 close that does not wait for running callbacks. See README.md.
+ * M3 close that does not wait for running callbacks, M4 a refused acquire that adds and
+ * undoes (and runs the drain when its undo empties the guard). See README.md.
  */
 #ifndef NCALLERS
 #define NCALLERS 2
@@ -19,9 +20,18 @@ byte rw = 0;
 bool drained = false;        /* rundown waiters fired (WaitFunc continuation taken) */
 byte inprov = 0;             /* callers between acquire and release (at the provider) */
 
-/* Callback rundown: the event-callback "in progress" guard. */
+/* Callback rundown: the event-callback "in progress" guard, same layout as rw. Close
+ * step 4 is its WaitFunc: the continuation (step 5 on) is queued and runs in whichever
+ * process drains it. */
 byte cbrw = 0;
 byte cbRunning = 0;
+bool cbDrained = false;      /* the callback rundown's drain ran */
+bool cbQueued = false;       /* step 4's continuation is queued, not yet taken */
+
+/* The socket's lock (socket.mu): 0 free, else the owner's _pid + 1. The loop takes the
+ * callback rundown under it; step 5 takes it. */
+byte mu = 0;
+bool selfDeadlock = false;   /* a process waited for mu while holding it */
 
 byte irpState[NCALLERS];     /* 0 none, 1 pending, 2 done */
 byte completions[NCALLERS];
@@ -48,53 +58,98 @@ inline cancelIRP(i) {
 inline cancelIRP(i) { completeCAS(i) }
 #endif
 
-/* The WaitFunc continuation: the body of the closure guardCloseSocket hands to
- * s.rundown.WaitFunc, i.e. the provider's close. Runs in whichever process drains. */
-inline closeTail() {
+inline lockMu() {
+  if :: mu == _pid + 1 -> selfDeadlock = true :: else -> skip fi;
+  atomic { mu == 0 -> mu = _pid + 1 }
+}
+inline unlockMu() { mu = 0 }
+
+/* Close step 5 on: the continuation of step 4 (s.callbacks.WaitFunc in wsk/close.go).
+ * Takes the socket's lock, cancels every pending IRP exactly once, resets if the graceful
+ * disconnect did not happen, completes the close IRP. */
+inline closeStep5() {
   byte j;
-  /* stop new callbacks (callback rundown Begin) ... */
-  atomic { cbrw = cbrw | 1 };
-#ifndef M3
-  /* ... and wait for running ones */
-  cbrw == 1;
-#endif
-  /* cancel every pending IRP, exactly once per IRP */
+  lockMu();
   j = 0;
   do
   :: j < NCALLERS -> cancelIRP(j); j++
   :: else -> break
   od;
-  /* abortive close if the graceful disconnect did not happen */
+  unlockMu();
   if :: !disconnected -> resetSent = true :: else -> skip fi;
   closeDone++
 }
 
-/* refcount.Rundown.w.fire: runs the continuation at most once. */
+/* refcount's drain of the callback rundown: whoever sees it empty and active takes the
+ * queued continuation, at most once. */
+inline cbFire() {
+  bool take = false;
+  atomic {
+    if
+    :: !cbDrained && cbrw == 1 -> cbDrained = true; take = cbQueued; cbQueued = false
+    :: else -> skip
+    fi
+  };
+  if :: take -> closeStep5() :: else -> skip fi
+}
+
+/* Close step 4: WaitFunc on the callback rundown. Begin (Or bit 0, drain if empty), then
+ * queue the continuation, or run it here if the drain already happened. */
+inline closeStep4() {
+  byte cbold;
+  bool inline5 = false;
+  atomic { cbold = cbrw; cbrw = cbrw | 1 };
+#ifdef M3
+  /* MUTANT M3: close does not wait for running callbacks. */
+  closeStep5()
+#else
+  if :: cbold / 2 == 0 -> cbFire() :: else -> skip fi;
+  atomic { if :: cbDrained -> inline5 = true :: else -> cbQueued = true fi };
+  if :: inline5 -> closeStep5() :: else -> skip fi
+#endif
+}
+
+/* The WaitFunc continuation of the guard's rundown: the provider's close (closeSocket),
+ * in whichever process drains the guard. */
+inline closeTail() { closeStep4() }
+
+/* refcount.Rundown.w.fire for the guard: runs the continuation at most once. */
 inline fire() {
   bool mine = false;
   atomic { if :: !drained -> drained = true; mine = true :: else -> skip fi };
   if :: mine -> closeTail() :: else -> skip fi
 }
 
-/* refcount.Rundown.acquire / refuse */
-inline acquire(ok) {
-  byte s;
+/* refcount.Rundown.Acquire on word w (rw or cbrw), drain action onEmpty. */
 #ifdef M1
-  /* MUTANT M1: check bit 0, then increment in a separate step. */
-  if
-  :: (rw & 1) -> ok = false
-  :: else -> atomic { rw = rw + 2 }; ok = true
+/* MUTANT M1: check bit 0, then increment in a separate step. */
+#define ACQUIRE(w, ok, onEmpty) \
+  if \
+  :: (w & 1) -> ok = false \
+  :: else -> atomic { w = w + 2 }; ok = true \
+  fi
+#elif defined(M4)
+/* MUTANT M4 (the refcount before the fix): add, and on refusal undo; the undo that leaves
+ * the word empty and active runs the drain, in the refused caller, whatever it holds. */
+#define ACQUIRE(w, ok, onEmpty) \
+  atomic { w = w + 2; s = w }; \
+  if \
+  :: (s & 1) == 0 -> ok = true \
+  :: else -> \
+     ok = false; \
+     atomic { w = w - 2; s = w }; \
+     if :: s == 1 -> onEmpty :: else -> skip fi \
   fi
 #else
-  atomic { rw = rw + 2; s = rw };
-  if
-  :: (s & 1) == 0 -> ok = true
-  :: else ->
-     ok = false;
-     atomic { rw = rw - 2; s = rw };       /* undo */
-     if :: s == 1 -> fire() :: else -> skip fi
-  fi
+/* A compare-and-swap that writes only a granted reference: a refused acquire changes
+ * nothing, so it never drains. */
+#define ACQUIRE(w, ok, onEmpty) \
+  atomic { if :: (w & 1) == 0 -> w = w + 2; ok = true :: else -> ok = false fi }
 #endif
+
+inline acquire(ok) {
+  byte s;
+  ACQUIRE(rw, ok, fire())
 }
 
 /* refcount.Rundown.Release / releaseSlow */
@@ -130,16 +185,26 @@ proctype Provider() {
   od
 }
 
-/* Event callbacks: each start acquires the callback rundown. */
+/* Event callbacks: the loop decides under the socket's lock whether one may start
+ * (startIndication, serveListenLocked, offerEventLocked), runs it with no lock held, and
+ * releases its reference after. */
 proctype EventSource() {
   byte n = 0;
+  byte s, r;
+  bool ok;
   do
   :: n < NCALLBACKS ->
      n++;
+     lockMu();
+     ACQUIRE(cbrw, ok, cbFire());
+     unlockMu();
      if
-     :: atomic { (cbrw & 1) == 0 -> cbrw = cbrw + 2; cbRunning++ };
-        atomic { cbRunning--; cbrw = cbrw - 2 }
-     :: atomic { (cbrw & 1) != 0 -> skip }   /* refused once close stopped callbacks */
+     :: ok ->
+        atomic { cbRunning++ };
+        atomic { cbRunning-- };
+        atomic { cbrw = cbrw - 2; r = cbrw };
+        if :: r == 1 -> cbFire() :: else -> skip fi
+     :: else -> skip                         /* refused once close stopped callbacks */
      fi
   :: else -> break
   od
@@ -185,3 +250,6 @@ ltl pb { [] (ALLONCE && (closeDone > 0 -> NOPENDING)) }
 ltl pc { [] (closeDone > 0 -> cbRunning == 0) }
 /* (d) the close IRP completes exactly once: eventually, and never twice */
 ltl pd { <> (closeDone == 1) && [] (closeDone <= 1) }
+/* (e) no process waits for the socket's lock while holding it: no drain runs inside a
+ * refused acquire made under that lock */
+ltl pe { [] !selfDeadlock }
