@@ -73,6 +73,10 @@ type (
 type BasicDispatch struct {
 	ControlSocket ControlSocketFunc
 	CloseSocket   CloseSocketFunc
+
+	// layers is how many [Layer] calls stacked this table on a provider's table (0 for a
+	// provider's own); [Socket.StackSize] adds it. It is bookkeeping, not a WSK member.
+	layers int
 }
 
 // ListenDispatch is WSK_PROVIDER_LISTEN_DISPATCH.

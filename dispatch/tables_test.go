@@ -7,10 +7,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fieldNames flattens a table's fields, the embedded BasicDispatch expanded in place.
+// fieldNames flattens a table's exported fields, the embedded BasicDispatch expanded in
+// place. Unexported fields (the layer depth) are bookkeeping, not members.
 func fieldNames(t reflect.Type) []string {
 	var out []string
 	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
 		if f.Anonymous {
 			require.Equal(nil, reflect.TypeFor[BasicDispatch](), f.Type)
 			out = append(out, fieldNames(f.Type)...)
