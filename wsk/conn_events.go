@@ -89,17 +89,6 @@ func (s *socket) receiveCompletedLocked() {
 	}
 }
 
-// peek copies up to len(b) waiting bytes without taking them; (0, nil) is the peer's FIN.
-func peek(fd int, b []byte) (int, error) {
-	for {
-		n, err := recvPeek(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
-
 // takeHeldLocked serves the receive o, at the head of the queue, from the held bytes:
 // a DRAIN discards them, a zero-length receive completes (data is there), any other
 // copies what fits (and, with room left, reads on in the kernel: pumpRecvLocked). Once
@@ -155,20 +144,6 @@ func (s *socket) heldBytesLocked() int {
 	return 0
 }
 
-// readOnce reads up to len(b) bytes; (0, nil) is the peer's FIN.
-func readOnce(fd int, b []byte) (int, error) {
-	for {
-		n, err := rawRead(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		return n, nil
-	}
-}
-
 // transportDied reports read errors that do not describe the connection (a reset, an
 // abort, a timeout) but a socket that no longer works at all: the socket is then dead
 // (§3.5, invariant 37).
@@ -212,7 +187,7 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 			// reset or a dead transport must still be noticed: the NULL list of a dead
 			// socket is due even while the events are paused.
 			var one [1]byte
-			n, err := peek(s.fd, one[:])
+			n, err := ignoringEINTR(func() (int, error) { return recvPeek(s.fd, one[:]) })
 			ce.sawReadResult(s, n, err, &out, after)
 		}
 	}
@@ -255,7 +230,7 @@ func (ce *connEvents) startIndication(s *socket, cd *dispatch.ClientConnectionDi
 		if len(b) > room {
 			b = b[:room]
 		}
-		n, err := readOnce(s.fd, b)
+		n, err := ignoringEINTR(func() (int, error) { return rawRead(s.fd, b) })
 		if err != nil || n == 0 {
 			putIndication(ind)
 			ce.sawReadResult(s, n, err, out, after)

@@ -42,24 +42,34 @@ func segsLen(segs [][]byte) int {
 	return n
 }
 
+// ignoringEINTR calls fn again for as long as a signal interrupts the system call in it
+// before it did anything (EINTR), as internal/poll's ignoringEINTRIO does. Pass a function
+// literal: the compiler inlines this loop and the literal, so the system call wrapper is
+// called directly (a top-level function passed as fn would stay an indirect call).
+func ignoringEINTR(fn func() (int, error)) (int, error) {
+	for {
+		n, err := fn()
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
 // readv reads into the segments; (0, nil) is EOF.
 func readv(fd int, segs [][]byte) (int, error) {
-	for {
-		var n int
-		var err error
-		if len(segs) == 1 {
-			n, err = rawRead(fd, segs[0])
-		} else {
-			n, _, _, _, err = unix.RecvmsgBuffers(fd, segs, nil, 0)
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		return n, nil
+	if len(segs) == 1 {
+		return ignoringEINTR(func() (int, error) { return rawRead(fd, segs[0]) })
 	}
+	return ignoringEINTR(func() (int, error) { return recvBuffers(fd, segs) })
+}
+
+// recvBuffers is recvmsg(2) into the segments, without source address or control data.
+func recvBuffers(fd int, segs [][]byte) (int, error) {
+	n, _, _, _, err := unix.RecvmsgBuffers(fd, segs, nil, 0)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // recvPeek is recv(2) with MSG_PEEK|MSG_DONTWAIT and no source address: unix.Recvfrom
@@ -80,22 +90,19 @@ func recvPeek(fd int, b []byte) (int, error) {
 
 // writev writes the segments with MSG_NOSIGNAL (a reset peer gives EPIPE, never SIGPIPE).
 func writev(fd int, segs [][]byte) (int, error) {
-	for {
-		var n int
-		var err error
-		if len(segs) == 1 {
-			n, err = sendNoSignal(fd, segs[0])
-		} else {
-			n, err = unix.SendmsgBuffers(fd, segs, nil, nil, unix.MSG_NOSIGNAL)
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		return n, nil
+	if len(segs) == 1 {
+		return ignoringEINTR(func() (int, error) { return sendNoSignal(fd, segs[0]) })
 	}
+	return ignoringEINTR(func() (int, error) { return sendBuffers(fd, segs) })
+}
+
+// sendBuffers is sendmsg(2) of the segments with MSG_NOSIGNAL.
+func sendBuffers(fd int, segs [][]byte) (int, error) {
+	n, err := unix.SendmsgBuffers(fd, segs, nil, nil, unix.MSG_NOSIGNAL)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // The per-request calls on a nonblocking socket (rawRead, sendNoSignal) are raw system
@@ -206,13 +213,11 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 		case o.buf.Length == 0:
 			// A zero-length receive completes when data (or EOF) is there, taking none.
 			var one [1]byte
-			n, err := recvPeek(s.fd, one[:])
+			n, err := ignoringEINTR(func() (int, error) { return recvPeek(s.fd, one[:]) })
 			switch {
 			case err == unix.EAGAIN:
 				s.readShortLocked(0, 1)
 				return
-			case err == unix.EINTR:
-				continue
 			case err != nil:
 				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
 				return

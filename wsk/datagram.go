@@ -176,15 +176,10 @@ func (s *socket) sendDatagrams(bufs []dispatch.Buf, flags dispatch.Flags, remote
 			a.to, st = toSockaddr(s.family, dst)
 		}
 	}
-	if st == irp.Success {
-		st = s.admitLocked(o, bytes)
-	}
-	if st != irp.Success {
+	if st = s.admitAndQueueLocked(o, st, bytes, &s.sendQ); st != irp.Success {
 		s.mu.Unlock()
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
-	o.queued = true
-	s.sendQ = append(s.sendQ, o)
 	if len(s.sendQ) == 1 {
 		s.pumpDatagramSendLocked(&out)
 	}
@@ -209,23 +204,17 @@ func dgReceiveFrom(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags,
 	o := &op{i: i, kind: opRecv, buf: *buf, dg: &dgArgs{remote: remote, controlLen: controlLen, controlFlags: controlFlags}}
 	var out []*op
 	s.mu.Lock()
-	st := s.checkLocked(stBound)
-	if st == irp.Success {
-		st = s.admitLocked(o, 0)
-	}
-	if st != irp.Success {
+	if st := s.admitAndQueueLocked(o, s.checkLocked(stBound), 0, &s.recvQ); st != irp.Success {
 		s.mu.Unlock()
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
-	o.queued = true
-	s.recvQ = append(s.recvQ, o)
 	if len(s.recvQ) == 1 {
 		if s.pumpDatagramRecvLocked(&out) != nil {
 			dgOf(s).dieLocked(s, &out)
 			s.postReadable() // the loop tells an enabled ReceiveFromEvent (NULL list)
 		}
 	}
-	st = s.pendLocked(o, &out)
+	st := s.pendLocked(o, &out)
 	s.mu.Unlock()
 	return s.syncResult(out, st)
 }

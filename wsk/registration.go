@@ -250,7 +250,10 @@ func (r *Registration) Stats() Stats {
 	if r == nil {
 		return Stats{}
 	}
-	return r.ctr.snapshot()
+	s := r.ctr.snapshot()
+	s.IRPViolations = irp.ViolationCount()
+	s.UnbalancedRundownReleases = refcount.UnbalancedReleases()
+	return s
 }
 
 // enterCall opens a provider-level call: false once Deregister has begun (the call must

@@ -205,6 +205,21 @@ func (s *socket) admitLocked(o *op, bytes int) irp.Status {
 	return irp.Success
 }
 
+// admitAndQueueLocked is the prologue of every request that waits in a queue. st is the
+// result of the caller's state checks; if it is irp.Success, o is admitted against the
+// limits (admitLocked) and appended to q. Any other result means o was neither admitted
+// nor queued: the caller unlocks mu and refuses it with failUnadmitted.
+func (s *socket) admitAndQueueLocked(o *op, st irp.Status, bytes int, q *[]*op) irp.Status {
+	if st == irp.Success {
+		st = s.admitLocked(o, bytes)
+	}
+	if st == irp.Success {
+		o.queued = true
+		*q = append(*q, o)
+	}
+	return st
+}
+
 // finishLocked dequeues o (if queued), records its final status and appends it to out for
 // completion after Unlock. The IRP's cancel routine slot is cleared: either it is still
 // there (we take it back) or a Cancel took it, and that cancel routine will find o no

@@ -24,6 +24,15 @@ type Stats struct {
 	DoubleDeregister  uint64 `json:"double_deregister"`  // Deregister calls after the first
 	UnbalancedRelease uint64 `json:"unbalanced_release"` // ReleaseProviderNPI without a capture
 
+	// IRPViolations and UnbalancedRundownReleases count misuse of the layers below, and are
+	// process-wide (every IRP and every rundown guard in the process, of any registration
+	// or of none). Outside verifier mode (GOWSK_VERIFIER=1 or irp.SetVerifier) each such
+	// misuse is counted and the safe action taken: a second completion of an IRP is
+	// ignored, a release without an acquire is clamped. The first of each kind in the
+	// process is also logged to slog.Default at Warn level.
+	IRPViolations             uint64 `json:"irp_violations"`              // irp.ViolationCount()
+	UnbalancedRundownReleases uint64 `json:"unbalanced_rundown_releases"` // refcount.UnbalancedReleases()
+
 	// DatagramsDropped counts datagrams a datagram socket received and threw away because
 	// its backlog was full: no ReceiveFrom was queued and the receive-from event was off,
 	// paused or refusing, and maxDatagramBacklog (256) datagrams were already waiting
