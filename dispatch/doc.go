@@ -6,13 +6,13 @@
 // # The contract
 //
 // A provider hands out a *Socket whose Dispatch field is a table of function members in
-// the exact order of wsk.h (reference §2.4; invariant 7). The category of the socket
+// the exact order of wsk.h (SPEC.md §2.4; invariant 7). The category of the socket
 // (WSK_FLAG_*_SOCKET: basic 0, listen 1, connection 2, datagram 4, stream 8; invariant 8)
 // fixes the table's type. Every table embeds BasicDispatch first, so Socket.Basic() is the
 // Go form of C's cast to PWSK_PROVIDER_BASIC_DISPATCH.
 //
 // Each member takes the socket first and, where WSK takes an IRP, the *irp.IRP last. The
-// return value follows the IRP rules of §2.6/§4.5: irp.Pending means "completes later";
+// return value follows the IRP rules of SPEC.md §2.6/§4.5: irp.Pending means "completes later";
 // any other value means the IRP has already been completed with that status.
 //
 // # The guard
@@ -22,7 +22,7 @@
 // socket. Every guarded call takes a reference on the socket's refcount.Rundown for its
 // duration. CloseSocket wins a CAS on the closing flag, marks its IRP pending, begins the
 // rundown and hands the close to the provider only when every call in flight has returned
-// (refcount.Rundown.WaitFunc). Hence (§3.2, §9, invariant 21):
+// (refcount.Rundown.WaitFunc). Hence (SPEC.md §3.2, §9, invariant 21):
 //
 //   - no call reaches the provider after its CloseSocket has been entered;
 //   - a call that races with or follows close returns irp.InvalidHandle, its IRP completed

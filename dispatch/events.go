@@ -6,7 +6,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Client (event) dispatch tables, reference §2.5, in the header's order. The provider calls
+// Client (event) dispatch tables, SPEC.md §2.5, in the header's order. The provider calls
 // these; the application supplies them. A nil member is a callback that is never enabled.
 // Callbacks run on the provider's engine goroutine: they must not block and must never wait
 // for a WSK request on the same socket to complete (they may start requests, and may call

@@ -6,9 +6,9 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// This file holds the provider dispatch tables of wsk.h (reference §2.3–2.4), member for
+// This file holds the provider dispatch tables of wsk.h (SPEC.md §2.3–2.4), member for
 // member and in the header's order. Every socket function takes the socket first and, when
-// WSK takes an IRP, the IRP last. The rules shared by all of them (§2.6):
+// WSK takes an IRP, the IRP last. The rules shared by all of them (SPEC.md §2.6):
 //
 //   - irp.Pending means the IRP completes later; any other return means the IRP has
 //     already been completed with IoStatus.Status equal to the returned value.
@@ -30,7 +30,7 @@ type ProviderDispatch struct {
 	SocketConnect func(c *Client, sotype, protocol int, local, remote netip.AddrPort,
 		flags SocketFlags, socketContext any, clientDispatch *ClientConnectionDispatch,
 		i *irp.IRP) irp.Status
-	// WskControlClient. The IRP is required, optional or forbidden by code (§2.3).
+	// WskControlClient. The IRP is required, optional or forbidden by code (SPEC.md §2.3).
 	ControlClient func(c *Client, code ClientControl, in []byte, out []byte,
 		outReturned *int, i *irp.IRP) irp.Status
 	// WskGetAddressInfo. *result is valid until FreeAddressInfo.

@@ -26,7 +26,7 @@ func fieldNames(t reflect.Type) []string {
 }
 
 // TestTableOrder checks invariant 7: every category's table has exactly the members of
-// §2.4 in header order, the first two being ControlSocket and CloseSocket reached
+// SPEC.md §2.4 in header order, the first two being ControlSocket and CloseSocket reached
 // through the embedded BasicDispatch (which is field 0).
 func TestTableOrder(t *testing.T) {
 	basic := []string{"ControlSocket", "CloseSocket"}

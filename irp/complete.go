@@ -17,7 +17,7 @@ func (i *IRP) CompleteObject(status Status, info uintptr, obj any) {
 
 // CompleteRequest is IoCompleteRequest with IoStatus already filled in. It walks the
 // stack from the current location upward (innermost driver first), following
-// ReactOS's IofCompleteRequest (§4.4):
+// ReactOS's IofCompleteRequest (SPEC.md §4.4):
 //
 //   - PendingReturned is loaded from each location's pending bit;
 //   - the location's routine runs if (success && OnSuccess) || (!success && OnError)

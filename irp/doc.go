@@ -22,7 +22,7 @@
 //	IoCancelIrp                      (*IRP).Cancel
 //	IoSetCancelRoutine               (*IRP).SetCancelRoutine
 //	Irp->Cancel                      (*IRP).Cancelled
-//	IRPLOCK (cheat sheet, §4.7)      CancelLock
+//	IRPLOCK (SPEC.md §4.7)          CancelLock
 //	IO_STATUS_BLOCK                  IoStatusBlock (Object carries result sockets)
 //	NTSTATUS, NT_SUCCESS             Status, Status.IsSuccess
 //	RtlNtStatusToDosError            Status.Win32

@@ -12,7 +12,7 @@ import (
 )
 
 // The members of the connection table. Each is called by dispatch's guard with the IRP
-// already entered, and follows the rule of §2.6: return irp.Pending (the IRP completes
+// already entered, and follows the rule of SPEC.md §2.6: return irp.Pending (the IRP completes
 // later) or complete the IRP before returning its status.
 
 // maxConnectExData is the largest buffer WskConnectEx takes.
@@ -166,7 +166,7 @@ func connGetRemoteAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP)
 
 // peerNameLocked is getpeername, falling back to the address recorded when the
 // connection was made: once both directions are shut down gracefully Linux answers
-// ENOTCONN, but the WSK socket stays connected (fully disconnected, §3.5) until it is
+// ENOTCONN, but the WSK socket stays connected (fully disconnected, SPEC.md §3.5) until it is
 // closed, and still knows its peer. Called with mu held (getAddress).
 func (s *socket) peerNameLocked(fd int) (unix.Sockaddr, error) {
 	sa, err := unix.Getpeername(fd)
@@ -206,7 +206,7 @@ func connSend(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i *i
 	}
 	st = s.pendLocked(o, &out)
 	if st == irp.Pending {
-		s.sendWaitedLocked() // the send backlog event reports the drain (events_conn.go)
+		s.sendWaitedLocked() // the send backlog event reports the drain (conn_events.go)
 	}
 	s.mu.Unlock()
 	s.complete(out)
@@ -256,7 +256,7 @@ func connReceive(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i
 	return st
 }
 
-// connDisconnect is WskDisconnect (§3.3).
+// connDisconnect is WskDisconnect (SPEC.md §3.3).
 //
 // Graceful (flags 0): the optional final buffer is sent after every queued send, then the
 // write side is shut down (FIN); the IRP completes after that. New sends fail from the

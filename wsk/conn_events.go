@@ -9,7 +9,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// connEvents is the event delivery of one connection socket (§2.7): WskReceiveEvent,
+// connEvents is the event delivery of one connection socket (SPEC.md §2.7): WskReceiveEvent,
 // WskDisconnectEvent and WskSendBacklogEvent. It is the socket's readinessExt, created
 // when an event is first enabled, and guarded by socket.mu.
 //
@@ -20,7 +20,7 @@ import (
 // STATUS_DATA_NOT_ACCEPTED, a callback that never ran) stay in that buffer as the
 // socket's *held* bytes: at most one indication, never more than the room the retained
 // lists left (Limits.MaxQueuedBytesPerSocket). Held bytes come before anything still in
-// the kernel: the next WskReceive takes them first (receive pump, io_linux.go), the next
+// the kernel: the next WskReceive takes them first (receive pump, conn_io_linux.go), the next
 // event indicates them again, and the kernel is not read (nor its FIN or reset noticed:
 // EOF only after the held bytes) until they are all taken. So nothing is lost or
 // reordered. While the callback holds the bytes (indicating), the receive pump leaves
@@ -146,7 +146,7 @@ func (s *socket) heldBytesLocked() int {
 
 // transportDied reports read errors that do not describe the connection (a reset, an
 // abort, a timeout) but a socket that no longer works at all: the socket is then dead
-// (§3.5, invariant 37).
+// (SPEC.md §3.5, invariant 37).
 func transportDied(err error) bool {
 	switch err {
 	case unix.EBADF, unix.ENOTSOCK, unix.EFAULT, unix.EINVAL:
@@ -478,7 +478,7 @@ func (s *socket) sendWaitedLocked() {
 	}
 }
 
-// ioFailedLocked ends a connection after a failed read or write (the pumps, io_linux.go):
+// ioFailedLocked ends a connection after a failed read or write (the pumps, conn_io_linux.go):
 // an error that says the transport itself is gone (transportDied) makes the socket dead
 // (invariant 37; with the receive event on, the loop then tells it with a NULL list), any
 // other is the connection's terminal status.
@@ -496,7 +496,7 @@ func (s *socket) ioFailedLocked(err error, out *[]*op) {
 	s.state |= stDead
 }
 
-// dieLocked marks the socket dead (§3.5 Dead, invariant 37): queued requests fail with
+// dieLocked marks the socket dead (SPEC.md §3.5 Dead, invariant 37): queued requests fail with
 // STATUS_FILE_FORCED_CLOSED, so does every later call until the socket is closed, retained
 // lists are forgotten (their Release is refused like every other call), and an enabled
 // receive event is told with a NULL list (tellDeadLocked).

@@ -16,7 +16,7 @@ import (
 )
 
 // TestReceiveEventEarlyRelease: an application may hand a list to another goroutine that
-// releases it before the callback returned STATUS_PENDING (§2.8); that is no misuse, the
+// releases it before the callback returned STATUS_PENDING (SPEC.md §2.8); that is no misuse, the
 // list is released once, and delivery goes on.
 func TestReceiveEventEarlyRelease(t *testing.T) {
 	r, npi := newReg(t)

@@ -497,7 +497,7 @@ func TestDeadSocketRealPath(t *testing.T) {
 }
 
 // TestListenerConnEventsStay: connection events enabled on a listener only say what
-// sockets accepted through WskAcceptEvent inherit; they cannot be disabled there (§2.7),
+// sockets accepted through WskAcceptEvent inherit; they cannot be disabled there (SPEC.md §2.7),
 // while the accept event can.
 func TestListenerConnEventsStay(t *testing.T) {
 	r, npi := newReg(t)

@@ -142,7 +142,8 @@ func sendNoSignal(fd int, b []byte) (int, error) {
 }
 
 // setLingerZero sets SO_LINGER{1,0}: the close that follows sends RST. The provider never
-// sets a positive linger on the descriptor (reliability.md §3.2 #4).
+// sets a positive linger on the descriptor: on Linux that makes close(2) block an OS thread
+// for the linger time, and the kernel still does not abort when it expires.
 func setLingerZero(fd int) {
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 }
@@ -181,14 +182,14 @@ func ioStatus(err error) irp.Status {
 // pumpRecvLocked serves recvQ from the head until EAGAIN or an empty queue.
 func (s *socket) pumpRecvLocked(out *[]*op) {
 	if s.indicatingLocked() {
-		return // a receive callback holds the waiting bytes; served when it returns (events_conn.go)
+		return // a receive callback holds the waiting bytes; served when it returns (conn_events.go)
 	}
 	ce, _ := s.ext.(*connEvents)
 	var segs [maxIovecs][]byte
 	for len(s.recvQ) > 0 && s.sticky == 0 {
 		o := s.recvQ[0]
 		if ce != nil && ce.held != nil {
-			ce.takeHeldLocked(s, o, out) // held bytes come before the kernel's (events_conn.go)
+			ce.takeHeldLocked(s, o, out) // held bytes come before the kernel's (conn_events.go)
 			continue
 		}
 		switch {
@@ -204,7 +205,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 				s.readShortLocked(0, 1)
 				return
 			case err != nil:
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			case n == 0:
 				s.eofLocked(out)
@@ -219,7 +220,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 				s.readShortLocked(0, 1)
 				return
 			case err != nil:
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			}
 			if n == 0 {
@@ -231,7 +232,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			sg := segmentsFrom(&o.buf, o.n, segs[:0])
 			n, err := readv(s.fd, sg)
 			// A receive without WAITALL that already holds bytes (taken from the held
-			// ones, events_conn.go) completes with them when the kernel has no more, and
+			// ones, conn_events.go) completes with them when the kernel has no more, and
 			// before an error the read reports: the data came first.
 			partial := o.n > 0 && o.flags&dispatch.FlagWaitAll == 0
 			switch {
@@ -245,7 +246,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 				if partial {
 					s.finishLocked(o, irp.Success, o.n, out)
 				}
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			case n == 0:
 				s.eofLocked(out)
@@ -261,7 +262,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 }
 
 // eofLocked records the peer's graceful disconnect and completes every queued receive
-// with success and what it holds (0 bytes for most: the EOF analogue, §3.4).
+// with success and what it holds (0 bytes for most: the EOF analogue, SPEC.md §3.4).
 func (s *socket) eofLocked(out *[]*op) {
 	s.state |= stRemoteGraceful
 	for len(s.recvQ) > 0 {
@@ -284,7 +285,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 				return
 			}
 			if err != nil {
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			}
 			o.n += n
@@ -292,7 +293,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 		}
 		if o.kind == opDisconnect {
 			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			}
 			s.state |= stLocalGraceful

@@ -18,8 +18,8 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// The reset matrix (reliability §3.2 #1, test 29) and its neighbours (tests 23, 28, 30,
-// 35), checked twice: by what the net peer observes, and, inside a private network
+// The reset matrix (TESTING.md case 29: a close resets unless both directions were shut)
+// and its neighbours (cases 23, 28, 30, 35), checked twice: by what the net peer observes, and, inside a private network
 // namespace, by the kernel's own counters — Tcp OutRsts (RST segments sent) and TcpExt
 // TCPAbortOn* — which no amount of library bookkeeping can fake. Where the namespace is
 // available each row also checks that every RST the kernel sent for a wsk socket is one
@@ -213,7 +213,7 @@ func TestResetOnceInLinuxStickyInWsk(t *testing.T) {
 	finish(t, r)
 }
 
-// Test 30 (CloseWithUnreadInputPolicy). The policy is WSK's (§3.1): a close is clean only
+// Test 30 (CloseWithUnreadInputPolicy). The policy is WSK's (SPEC.md §3.1): a close is clean only
 // after both directions were disconnected, and the library only knows the peer's side is
 // done when a receive met its FIN. Input the application never read means that FIN was
 // never seen, so while the connection is alive the close is abortive by rule: decided at

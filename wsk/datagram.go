@@ -11,7 +11,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Datagram sockets (WSK_FLAG_DATAGRAM_SOCKET, UDP over IPv4 or IPv6), reference §2.4.
+// Datagram sockets (WSK_FLAG_DATAGRAM_SOCKET, UDP over IPv4 or IPv6), SPEC.md §2.4.
 //
 // They reuse the socket record: ReceiveFrom IRPs live in recvQ and SendTo/SendMessages
 // IRPs in sendQ, so cancellation, the limits and the close protocol (which cancels every
@@ -55,7 +55,7 @@ type dgram struct {
 	backlog  []*dgramBuf    // received, not yet taken, oldest first (≤ maxDatagramBacklog)
 	lent     map[*dispatch.DatagramIndication][]*dgramBuf
 	dropped  int  // datagrams dropped: backlog full, or from a source other than remote
-	refused  bool // a static ReceiveFromEvent said DATA_NOT_ACCEPTED: wait for news (datagram_event.go)
+	refused  bool // a static ReceiveFromEvent said DATA_NOT_ACCEPTED: wait for news (datagram_events.go)
 	deadSent bool // the dead socket's NULL list was delivered (invariant 37)
 }
 
@@ -246,7 +246,7 @@ func dgRelease(ws *dispatch.Socket, list *dispatch.DatagramIndication) irp.Statu
 	return irp.Success
 }
 
-// datagramIoctl serves SIO_WSK_SET_REMOTE_ADDRESS and SIO_WSK_SET_SENDTO_ADDRESS (§2.9)
+// datagramIoctl serves SIO_WSK_SET_REMOTE_ADDRESS and SIO_WSK_SET_SENDTO_ADDRESS (SPEC.md §2.9)
 // on a bound datagram socket (STATUS_INVALID_DEVICE_STATE before bind). in is a SOCKADDR
 // (see SockaddrBytes); an input of size 0 clears the address. The remote address connects
 // the kernel socket, so the kernel filters incoming datagrams by source (the provider

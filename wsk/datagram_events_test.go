@@ -19,7 +19,7 @@ import (
 
 // killTransport makes ws's descriptor stop being a socket (dup3 of an epoll descriptor
 // over it): socket syscalls on it then fail with ENOTSOCK and reads with EINVAL, the
-// "transport died" case of §3.5 that a real stack reports with STATUS_FILE_FORCED_CLOSED.
+// "transport died" case of SPEC.md §3.5 that a real stack reports with STATUS_FILE_FORCED_CLOSED.
 // The number stays taken (closing it instead could let another test's descriptor reuse
 // it). The loop is then made to look, both ways.
 func killTransport(t *testing.T, ws *dispatch.Socket) {
@@ -115,7 +115,7 @@ func TestDatagramEnableWakesBacklog(t *testing.T) {
 	finish(t, r)
 }
 
-// TestDatagramEnableNeedsBind: the receive-from event is enabled after bind (§2.7).
+// TestDatagramEnableNeedsBind: the receive-from event is enabled after bind (SPEC.md §2.7).
 func TestDatagramEnableNeedsBind(t *testing.T) {
 	r, npi := newReg(t)
 	io := do(t, 1, func(i *irp.IRP) irp.Status {

@@ -26,7 +26,7 @@
 //
 // # The close protocol
 //
-// WskCloseSocket follows reference §3.1, in this order (close.go):
+// WskCloseSocket follows SPEC.md §3.1, in this order (socket_close.go):
 //
 //  1. begin the socket's rundown (done by dispatch's guard);
 //  2. refuse new calls with STATUS_INVALID_HANDLE (the guard);
@@ -108,7 +108,7 @@
 //	WSK_PROVIDER_LISTEN_DISPATCH         Socket.Listen()   (TCP, listen.go; listen(2) backlog SOMAXCONN)
 //	  WskBind                            .Bind (binds and listens)
 //	  WskAccept                          .Accept (new socket in IoStatus.Object; queued IRP beats the event)
-//	  WskInspectComplete                 .InspectComplete (SO_CONDITIONAL_ACCEPT, inspect.go)
+//	  WskInspectComplete                 .InspectComplete (SO_CONDITIONAL_ACCEPT, listen_inspect.go)
 //	  WskGetLocalAddress                 .GetLocalAddress
 //	  SO_CONDITIONAL_ACCEPT              ControlSocket(Set/GetOption, dispatch.SOConditionalAccept), before bind
 //	WSK_PROVIDER_DATAGRAM_DISPATCH       Socket.Datagram() (UDP v4/v6, datagram.go)
@@ -120,7 +120,7 @@
 //	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream()   (stream.go: Bind, then Listen or Connect commits)
 //	  WskListen                          .Listen (others as the listen and connection tables)
 //
-//	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK (events.go, control.go):
+//	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK (events.go, socket_control.go):
 //	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (read bytes, the rest held; serial; pause after partial/DATA_NOT_ACCEPTED; NULL list: dead)
 //	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent (peer FIN; RST with FlagAbortive)
 //	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (SO_SNDBUF/2, on change or drain)

@@ -2,7 +2,7 @@
 
 package wsk
 
-// Reliability cases of reference §6 B (IRP completion semantics) at the wsk level, on
+// TESTING.md cases 11–18 (IRP completion semantics) at the wsk level, on
 // real loopback TCP. Case number → test(s) covering it:
 //
 //	11 IRPExactlyOnceAllPaths      TestReliabilityIRPExactlyOnceAllPaths (Send, Receive, Accept,
@@ -23,10 +23,10 @@ package wsk
 //	                               TestReceiveEventPanicAbortsSocket (2 sockets); the
 //	                               completion-routine half: TestReliabilityCompletionPanicContained
 //	17 IRPPublishAfterInit         TestReliabilitySubmitFromManyGoroutines
-//	18 IRPCancelLatencyBound       TestReliabilityCancelLatency10k (reliability_close_test.go)
+//	18 IRPCancelLatencyBound       TestReliabilityCancelLatency10k (socket_close_cancel_test.go)
 //
 // The counting rule of every test here: each IRP's completion routine counts its calls
-// (pcall in helpers_test.go; rlStamped in reliability_close_test.go) and the test
+// (pcall in helpers_test.go; rlStamped in socket_close_cancel_test.go) and the test
 // requires exactly one; the irp verifier (on in TestMain) panics on a second completion.
 
 import (
@@ -557,7 +557,7 @@ func TestReliabilityCallbackPanicContained(t *testing.T) {
 		ReceiveEvent: func(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
 			k := ctx.(int)
 			if k == victim {
-				panic("reliability case 16")
+				panic("TESTING.md case 16")
 			}
 			got[k].Add(int32(len(listBytes(list))))
 			return irp.Success
@@ -638,7 +638,7 @@ func TestReliabilityCompletionPanicContained(t *testing.T) {
 	panicking := func(ws *dispatch.Socket) (*irp.IRP, irp.Status) {
 		i := irp.Allocate(ws.StackSize())
 		i.SetCompletionRoutine(func(*irp.Device, *irp.IRP, any) irp.Status {
-			panic("reliability case 16: completion routine")
+			panic("TESTING.md case 16: completion routine")
 		}, nil, irp.InvokeAlways)
 		b := dispatch.MakeBuf(make([]byte, 4))
 		return i, ws.Connection().Receive(ws, &b, 0, i)
@@ -655,7 +655,7 @@ func TestReliabilityCompletionPanicContained(t *testing.T) {
 	// panics here.
 	writePeer(t, peers[inlineVictim], "ping")
 	rlWaitReadable(t, wss[inlineVictim])
-	require.PanicsWithValue(t, "reliability case 16: completion routine", func() { panicking(wss[inlineVictim]) })
+	require.PanicsWithValue(t, "TESTING.md case 16: completion routine", func() { panicking(wss[inlineVictim]) })
 	require.True(t, readAll(t, peers[inlineVictim]).reset, "the inline victim's peer sees a reset")
 	for _, p := range ps {
 		io := p.wait()

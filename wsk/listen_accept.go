@@ -89,7 +89,7 @@ func (s *socket) deliverToIRPLocked(o *op, c *acceptedConn, out *[]*op) {
 	if a.cd != nil {
 		ns.clientDispatch = a.cd
 	}
-	clearHeldWatchLocked(ns) // a conditional connection's watcher (inspect.go) is done
+	clearHeldWatchLocked(ns) // a conditional connection's watcher (listen_inspect.go) is done
 	ns.handedOutLocked()     // its static events start (events.go)
 	ns.mu.Unlock()
 	if a.local != nil {

@@ -2,7 +2,7 @@
 
 package wsk
 
-// Reliability cases of reference §6 C and E that need many connections, at the wsk level
+// TESTING.md cases (close, and load) that need many connections, at the wsk level
 // on real loopback TCP. Case number → test(s) covering it:
 //
 //	26 ServerShutdownWithInflight  TestReliabilityServerShutdownWithInflight (500 connections
@@ -10,7 +10,7 @@ package wsk
 //	                               a pending send; goroutines and descriptors back to baseline)
 //	41 PendingIRPQuota             TestReliabilityPendingIRPQuota (10× the per-socket quota on
 //	                               one socket, then the global quota across 40 sockets); also
-//	                               TestLimits (conn_more_test.go)
+//	                               TestLimits (socket_test.go)
 //	44 EventLoopSurvivesPeerResets TestReliabilityEventLoopSurvivesPeerResets (200 resetting
 //	                               clients with -short, 1,000 without, among echo clients)
 //	42, 43                         another helper's files (not duplicated here)

@@ -39,7 +39,7 @@ var transports = []struct{ sotype, proto, family uint16 }{
 }
 
 // wskControlClient is WskControlClient. Whether the IRP is required or forbidden depends
-// on the code (§2.3); a wrong choice gives STATUS_INVALID_PARAMETER (with the IRP, if
+// on the code (SPEC.md §2.3); a wrong choice gives STATUS_INVALID_PARAMETER (with the IRP, if
 // any, completed).
 func wskControlClient(c *dispatch.Client, code dispatch.ClientControl, in, out []byte,
 	outReturned *int, i *irp.IRP) irp.Status {

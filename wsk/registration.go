@@ -46,7 +46,7 @@ var providerVersion = dispatch.MakeVersion(1, 0)
 // of each method (CaptureProviderNPI with a wait and Deregister block; never call them from
 // a completion routine or event callback).
 //
-// Lifetime is one rundown (reference §3.6): every capture, every provider-level call in
+// Lifetime is one rundown (SPEC.md §3.6): every capture, every provider-level call in
 // progress, every provider-level IRP pending and every open socket holds a reference of
 // rd; Deregister begins the rundown (no new capture, call or socket) and waits for it to
 // drain, then stops the engine.

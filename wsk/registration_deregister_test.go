@@ -16,7 +16,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Deregistration is the last rundown (wsk-semantics §3.6): with many sockets of every
+// Deregistration is the last rundown (SPEC.md §3.6): with many sockets of every
 // category open — unbound, connecting, connected with receives and sends pending,
 // listening with accepts pending, datagram with a receive pending, basic, stream —
 // Deregister refuses new captures and sockets at once, keeps the open sockets working,

@@ -13,7 +13,7 @@ import (
 	"github.com/gowsk/gowsk/wsk/internal/engine"
 )
 
-// sockState is the socket's state word (reference §3.5), guarded by socket.mu. Bits only
+// sockState is the socket's state word (SPEC.md §3.5), guarded by socket.mu. Bits only
 // ever get set, never cleared, except stConnecting (cleared when the connect finishes);
 // so a test of a bit taken under mu stays true.
 //
@@ -23,10 +23,10 @@ import (
 //	stConnected      the connect completed (or accept)            Send/Receive/Disconnect allowed
 //	stListening      Listen (later phase)                          connection functions refused
 //	stSendShut       a graceful Disconnect was accepted           new sends refused
-//	stLocalGraceful  shutdown(SHUT_WR) done (FIN sent)            LocalGraceful of §3.5
+//	stLocalGraceful  shutdown(SHUT_WR) done (FIN sent)            LocalGraceful of SPEC.md §3.5
 //	stRemoteGraceful a read returned 0 (the peer's FIN)           receives complete with 0 bytes
 //	stAborted        a reset was sent or seen, or I/O failed       every I/O fails with sticky
-//	stDead           the transport died (§3.5 Dead)               every call STATUS_FILE_FORCED_CLOSED
+//	stDead           the transport died (SPEC.md §3.5 Dead)               every call STATUS_FILE_FORCED_CLOSED
 //	stClosing        the close protocol reached step 5            nothing new is queued
 //
 // stLocalGraceful|stRemoteGraceful is "fully disconnected": the only connected state that
@@ -69,7 +69,7 @@ type readinessExt interface {
 // Lifetime: the socket holds one reference of its registration's rundown from creation to
 // the completion of its close IRP. inflight is held by every admitted IRP until its
 // completion has returned, callbacks by every user callback while it runs; the close
-// protocol (close.go) drains both before it completes the close IRP.
+// protocol (socket_close.go) drains both before it completes the close IRP.
 type socket struct {
 	ws     dispatch.Socket
 	reg    *Registration
@@ -166,11 +166,11 @@ type op struct {
 	obj   any                 // the socket, for WskSocketConnect: completed with it on success only
 	dg    *dgArgs             // a datagram request's arguments (datagram.go)
 	after func(st irp.Status) // runs after the IRP completed (WskSocketConnect cleans up a failure)
-	acc   *acceptReq          // opAccept: the WskAccept parameters (accept.go)
+	acc   *acceptReq          // opAccept: the WskAccept parameters (listen_accept.go)
 
 	cancelFn  irp.CancelRoutine // o.cancel, made once (pooled ops keep it across uses)
 	cancelSet bool              // pendLocked gave the IRP cancelFn
-	pooled    bool              // from newIOOp: recycled after its completion (oppool.go)
+	pooled    bool              // from newIOOp: recycled after its completion (socket_oppool.go)
 	noReuse   bool              // a Cancel took the routine: it may still call o.cancel
 }
 
@@ -239,20 +239,20 @@ func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
 		}
 	}
 	if o.i != nil && o.i.SetCancelRoutine(nil) == nil && o.cancelSet {
-		o.noReuse = true // a Cancel holds the routine: it will still call o.cancel (oppool.go)
+		o.noReuse = true // a Cancel holds the routine: it will still call o.cancel (socket_oppool.go)
 	}
 	s.npending--
 	s.queuedBytes -= o.bytes
 	o.st, o.info = st, uintptr(info)
 	if o.kind == opRecv && st == irp.Success {
-		s.receiveCompletedLocked() // ends a receive-event pause (events_conn.go, invariant 33)
+		s.receiveCompletedLocked() // ends a receive-event pause (conn_events.go, invariant 33)
 	}
 	*out = append(*out, o)
 }
 
 func removeOp(q []*op, o *op) []*op {
 	// The head is the common case (pumps, close, failLocked drain from the front): O(1),
-	// so draining a long queue is linear, not quadratic (reliability case 18).
+	// so draining a long queue is linear, not quadratic (TESTING.md case 18).
 	if len(q) > 0 && q[0] == o {
 		q[0] = nil
 		if len(q) == 1 {
@@ -285,7 +285,7 @@ func (s *socket) complete(out []*op) {
 // the panic goes on, to the engine loop (which recovers and counts it in
 // Stats.EnginePanics) or to the goroutine that made the call. Without this, a routine
 // panicking on the loop left its inflight reference held: close never completed and
-// Deregister hung (reliability case 16).
+// Deregister hung (TESTING.md case 16).
 func (s *socket) completeOne(o *op, rest []*op) {
 	done := false
 	defer func() {
@@ -359,7 +359,7 @@ func (o *op) cancel(*irp.IRP) {
 			s.finishLocked(o, irp.Success, o.n, &out)
 		case o.kind == opConnect:
 			// Finish o first: failLocked finishes s.connectOp too, and o is still it, so
-			// the other order completed the IRP twice (reliability case 11).
+			// the other order completed the IRP twice (TESTING.md case 11).
 			s.state &^= stConnecting
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 			s.failLocked(irp.ConnectionAborted, &out)
@@ -480,7 +480,7 @@ func (s *socket) Writable() {
 	out := *outp
 	s.mu.Lock()
 	if s.state.has(stConnecting) && !s.state.has(stClosing) {
-		// After close began the descriptor may be closed (close.go step 7 runs off the
+		// After close began the descriptor may be closed (socket_close.go step 7 runs off the
 		// loop when no handler is running): a posted Writable must not touch it.
 		s.connectDoneLocked(&out)
 	}

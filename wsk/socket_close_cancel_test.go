@@ -2,13 +2,13 @@
 
 package wsk
 
-// Reliability cases of reference §6 C (close cancels pending work) and case 18, at the wsk
+// TESTING.md cases 19–26 (close cancels pending work) and case 18, at the wsk
 // level on real loopback TCP. Case number → test(s) covering it:
 //
 //	18 IRPCancelLatencyBound     TestReliabilityCancelLatency10k (10k pending receives: close
 //	                             and IoCancelIrp; p99/max logged, no timing assertion)
 //	19, 20, 23, 24               another helper's files (not duplicated here)
-//	21 CloseWaitsForEventCallbacks TestCloseWaitsForCallback (events_test.go) covers it in full:
+//	21 CloseWaitsForEventCallbacks TestCloseWaitsForCallback (conn_events_test.go) covers it in full:
 //	                             a receive callback blocked on a channel holds the close IRP,
 //	                             and no callback starts after close; nothing added
 //	22 CloseUnblocksBlockedOps   TestReliabilityCloseUnblocksBlockedOps (the "no OS thread left
@@ -18,7 +18,7 @@ package wsk
 //	25 CloseFromOwnCompletionRoutine TestReliabilityCloseFromOwnCompletion (from a completion on
 //	                             the loop and from a cancel on the test goroutine); also
 //	                             TestCloseFromCompletionRoutine (conn_test.go, no other IRPs)
-//	26 ServerShutdownWithInflight TestReliabilityServerShutdownWithInflight (reliability_load_test.go)
+//	26 ServerShutdownWithInflight TestReliabilityServerShutdownWithInflight (load_test.go)
 
 import (
 	"slices"

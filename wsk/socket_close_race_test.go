@@ -23,8 +23,8 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// CloseSocket raced against every kind of call (reliability §6 C, tests 19 and 20; the
-// guard of wsk-semantics §3.2). A call that races with close has exactly three possible
+// CloseSocket raced against every kind of call (TESTING.md cases 19 and 20; the guard of
+// SPEC.md §3.2). A call that races with close has exactly three possible
 // fates, and each round of each kind checks that it met one of them, once:
 //
 //	refused    the guard saw the rundown first: STATUS_INVALID_HANDLE (dispatch's
@@ -55,7 +55,7 @@ type crCall struct {
 
 	io              irp.IoStatusBlock
 	pendingReturned bool
-	syncBreach      string // a synchronous return that broke §4.5
+	syncBreach      string // a synchronous return that broke SPEC.md §4.5
 	freed           bool   // the test goroutine gave the IRP back (wait)
 }
 
