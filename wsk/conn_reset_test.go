@@ -88,7 +88,7 @@ func (p *rmProbe) done() (rstDelta, int64) {
 	return d, int64(p.r.Stats().ResetsSent - p.resets)
 }
 
-// Test 29 (AutoAbortUnlessFullyDisconnected), with the kernel as oracle: close after
+// TESTING.md case 29 (AutoAbortUnlessFullyDisconnected), with the kernel as oracle: close after
 // {nothing, our graceful disconnect, the peer's FIN, both}. The first three reset (the
 // peer reads ECONNRESET, or gets EPIPE writing when the RST reached it in CLOSE_WAIT) and
 // the kernel counts one RST and one linger-0 abort; "both" closes clean: EOF, SO_ERROR 0,
@@ -147,7 +147,7 @@ func TestResetMatrixKernelCounters(t *testing.T) {
 	}
 }
 
-// Test 35 (ResetIsSticky) against the kernel's own behaviour: Linux reports a reset once
+// TESTING.md case 35 (ResetIsSticky) against the kernel's own behaviour: Linux reports a reset once
 // (ECONNRESET, then a clean EOF, which would pass for a graceful close); the wsk socket
 // reports STATUS_CONNECTION_RESET to every later call, whichever comes first, and closing
 // it afterwards sends nothing more.
@@ -213,7 +213,7 @@ func TestResetOnceInLinuxStickyInWsk(t *testing.T) {
 	finish(t, r)
 }
 
-// Test 30 (CloseWithUnreadInputPolicy). The policy is WSK's (SPEC.md §3.1): a close is clean only
+// TESTING.md case 30 (CloseWithUnreadInputPolicy). The policy is WSK's (SPEC.md §3.1): a close is clean only
 // after both directions were disconnected, and the library only knows the peer's side is
 // done when a receive met its FIN. Input the application never read means that FIN was
 // never seen, so while the connection is alive the close is abortive by rule: decided at
@@ -309,7 +309,7 @@ func rmWaitInput(t *testing.T, fd int) {
 	}
 }
 
-// Test 23 (ListenerCloseCancelsAccepts) with the kernel as oracle, in both places a
+// TESTING.md case 23 (ListenerCloseCancelsAccepts) with the kernel as oracle, in both places a
 // connection can wait: in the kernel's accept queue (closing the listener makes the
 // kernel reset them itself) and, on a conditional-accept listener, held by the provider
 // after InspectEvent said Pend while Accept IRPs wait (the close protocol cancels the
@@ -383,7 +383,7 @@ func TestListenerCloseResetsQueuedKernelCounters(t *testing.T) {
 	})
 }
 
-// Test 28 (AbortiveDisconnectRST) with the kernel as oracle: a buffer with ABORTIVE is
+// TESTING.md case 28 (AbortiveDisconnectRST) with the kernel as oracle: a buffer with ABORTIVE is
 // STATUS_INVALID_PARAMETER and sends nothing; the abortive disconnect sends exactly one
 // RST at once, fails the pending send, the send queued behind it and the pending receive
 // with STATUS_CONNECTION_ABORTED, and the close that follows sends no second one.

@@ -74,7 +74,7 @@ var rlSmallWindowDialer = net.Dialer{
 	},
 }
 
-// Case 26: a server with n accepted connections, each holding a pending receive and a
+// TESTING.md case 26: a server with n accepted connections, each holding a pending receive and a
 // pending send, shuts down: every socket and the listener closed at once, then
 // Deregister. Every IRP completes exactly once (CANCELLED), the shutdown finishes, and
 // goroutines and descriptors return to their baseline.
@@ -142,7 +142,7 @@ func TestReliabilityServerShutdownWithInflight(t *testing.T) {
 		"descriptors %d, baseline %d", rlOpenFDs(t), baseFD)
 }
 
-// Case 41: receives beyond the quotas are refused with STATUS_INSUFFICIENT_RESOURCES
+// TESTING.md case 41: receives beyond the quotas are refused with STATUS_INSUFFICIENT_RESOURCES
 // (the IRP completed with it, no panic), first 10× the per-socket quota on one socket,
 // then the global quota across many sockets; the sockets stay usable.
 func TestReliabilityPendingIRPQuota(t *testing.T) {
@@ -304,7 +304,7 @@ func (c *rlEchoConn) close() {
 	assert.Equal(c.e.t, irp.Pending, c.ws.Basic().CloseSocket(c.ws, i))
 }
 
-// Case 44: many clients reset their connections in the middle of a request
+// TESTING.md case 44: many clients reset their connections in the middle of a request
 // (SetLinger(0)+Close) while others run echo rounds: the server's loop keeps serving,
 // the echo clients are unaffected, no engine panic, and a fresh client is served at the
 // end. Both ends of a server connection (reset, clean EOF) are observed.

@@ -47,9 +47,9 @@ var providerVersion = dispatch.MakeVersion(1, 0)
 // a completion routine or event callback).
 //
 // Lifetime is one rundown (SPEC.md §3.6): every capture, every provider-level call in
-// progress, every provider-level IRP pending and every open socket holds a reference of
-// rd; Deregister begins the rundown (no new capture, call or socket) and waits for it to
-// drain, then stops the engine.
+// progress, every provider-level IRP pending and every open socket holds a reference on
+// the registration; Deregister begins the rundown (no new capture, call or socket) and
+// waits for it to drain, then stops the engine.
 type Registration struct {
 	npi    ClientNPI
 	log    *slog.Logger

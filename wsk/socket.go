@@ -17,17 +17,17 @@ import (
 // ever get set, never cleared, except stConnecting (cleared when the connect finishes);
 // so a test of a bit taken under mu stays true.
 //
-//	bit              set when                                    meaning afterwards
-//	stBound          Bind succeeded (Connect binds implicitly)   GetLocalAddress works
-//	stConnecting     a nonblocking connect is in progress         Connect/ConnectEx refused
-//	stConnected      the connect completed (or accept)            Send/Receive/Disconnect allowed
-//	stListening      Listen (later phase)                          connection functions refused
-//	stSendShut       a graceful Disconnect was accepted           new sends refused
-//	stLocalGraceful  shutdown(SHUT_WR) done (FIN sent)            LocalGraceful of SPEC.md §3.5
-//	stRemoteGraceful a read returned 0 (the peer's FIN)           receives complete with 0 bytes
-//	stAborted        a reset was sent or seen, or I/O failed       every I/O fails with sticky
-//	stDead           the transport died (SPEC.md §3.5 Dead)               every call STATUS_FILE_FORCED_CLOSED
-//	stClosing        the close protocol reached step 5            nothing new is queued
+//	bit              set when                                 meaning afterwards
+//	stBound          Bind succeeded (Connect binds implicitly) GetLocalAddress works
+//	stConnecting     a nonblocking connect is in progress      Connect/ConnectEx refused
+//	stConnected      the connect completed (or accept)         Send/Receive/Disconnect allowed
+//	stListening      a listen socket's Bind, a stream's Listen  connection functions refused
+//	stSendShut       a graceful Disconnect was accepted        new sends refused
+//	stLocalGraceful  shutdown(SHUT_WR) done (FIN sent)         LocalGraceful of SPEC.md §3.5
+//	stRemoteGraceful a read returned 0 (the peer's FIN)        receives complete with 0 bytes
+//	stAborted        a reset was sent or seen, or I/O failed   every I/O fails with sticky
+//	stDead           the transport died (SPEC.md §3.5 Dead)    every call FILE_FORCED_CLOSED
+//	stClosing        the close protocol reached step 5         nothing new is queued
 //
 // stLocalGraceful|stRemoteGraceful is "fully disconnected": the only connected state that
 // closes without a reset.
@@ -48,8 +48,9 @@ const (
 
 func (st sockState) has(b sockState) bool { return st&b == b }
 
-// readinessExt is the extension point for the later phases (events, listen/accept,
-// datagram). The loop calls it with socket.mu held, after the queued IRPs took what they
+// readinessExt is what a socket does with readiness beyond serving its queued IRPs: the
+// connection events (connEvents), the listener (listener), the datagram pump (dgram) and a
+// conditional connection's watcher (heldWatch). The loop calls it with socket.mu held, after the queued IRPs took what they
 // could (a queued IRP always wins over an event, invariant 31). It must not block and must
 // not run user code: it appends the user calls to *after, which run once mu is released,
 // each through socket.invokeCallback.
@@ -79,8 +80,8 @@ type socket struct {
 	fd     int
 	efd    *engine.FD
 
-	// socketContext and clientDispatch are what the application passed at creation; the
-	// event phase hands socketContext to the callbacks of clientDispatch.
+	// socketContext and clientDispatch are what the application passed at creation: every
+	// event callback of clientDispatch gets socketContext.
 	socketContext  any
 	clientDispatch any
 

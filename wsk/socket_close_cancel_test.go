@@ -80,7 +80,7 @@ func rlLatencies(t0 time.Time, ps []*rlStamped) (p50, p99, max time.Duration) {
 	return d[len(d)/2], d[len(d)*99/100], d[len(d)-1]
 }
 
-// Case 18: 10k pending receives are cancelled (1) by closing their socket, (2) one by one
+// TESTING.md case 18: 10k pending receives are cancelled (1) by closing their socket, (2) one by one
 // with IoCancelIrp over 10 sockets. Every IRP completes exactly once with
 // STATUS_CANCELLED; the time from the close (or the cancel) to each completion is logged
 // as p50/p99/max. No timing assertion (a shared 2-core machine).
@@ -152,7 +152,7 @@ func TestReliabilityCancelLatency10k(t *testing.T) {
 	require.EqualValues(t, 2*n, r.Stats().IRPsCancelled)
 }
 
-// Case 22: a receive and a send both blocked (nothing to read; the peer does not read and
+// TESTING.md case 22: a receive and a send both blocked (nothing to read; the peer does not read and
 // the buffers are full), then close: both complete with STATUS_CANCELLED, before the close
 // IRP, and the close completes.
 func TestReliabilityCloseUnblocksBlockedOps(t *testing.T) {
@@ -177,7 +177,7 @@ func TestReliabilityCloseUnblocksBlockedOps(t *testing.T) {
 	finish(t, r)
 }
 
-// Case 25: a completion routine closes its own socket while other IRPs are pending on it:
+// TESTING.md case 25: a completion routine closes its own socket while other IRPs are pending on it:
 // no deadlock (2 s watchdog), the close completes, and every remaining IRP is cancelled
 // exactly once. "loop": the routine of a receive the engine completed; "cancel": the
 // routine of a receive cancelled on the test goroutine (the cancel routine's path).

@@ -397,8 +397,8 @@ type crTally struct {
 	completedN int
 }
 
-// TestCloseRacesEveryCall is tests 19/20 generalised: close against send (four senders,
-// test 20), receive, accept, connect, disconnect and control, each in its own subtest.
+// TestCloseRacesEveryCall is TESTING.md cases 19 and 20 generalised: close against send (four senders,
+// case 20), receive, accept, connect, disconnect and control, each in its own subtest.
 func TestCloseRacesEveryCall(t *testing.T) {
 	rounds := 160
 	if testing.Short() {
@@ -582,7 +582,7 @@ func crRunRound(t *testing.T, e *crEnv, k crKind, round int, mode crMode, tl *cr
 	}
 }
 
-// Test 19 (CloseCancelsAllPending): K pending IRPs of every kind — receives, sends (the
+// TESTING.md case 19 (CloseCancelsAllPending): K pending IRPs of every kind — receives, sends (the
 // first cannot finish, the rest queue behind it), a graceful disconnect behind them,
 // accepts, connects — then each socket is closed: every IRP completes exactly once with
 // STATUS_CANCELLED and Information 0, before its socket's close IRP, and Stats counts
