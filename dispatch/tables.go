@@ -6,19 +6,10 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// This file holds the provider dispatch tables of wsk.h (SPEC.md §2.3–2.4), member for
-// member and in the header's order. Every socket function takes the socket first and, when
-// WSK takes an IRP, the IRP last. The rules shared by all of them (SPEC.md §2.6):
-//
-//   - irp.Pending means the IRP completes later; any other return means the IRP has
-//     already been completed with IoStatus.Status equal to the returned value.
-//   - Buffers, address and output pointers stay owned by the provider until the IRP
-//     completes: the caller must not touch them before that.
-//   - Calls go through the socket's guard (see guard.go): a call that races with or
-//     follows WskCloseSocket returns irp.InvalidHandle and never reaches the provider.
-
 // ProviderDispatch is WSK_PROVIDER_DISPATCH: the client-level functions a captured
-// provider NPI offers.
+// provider NPI offers. This table and the socket tables below are those of wsk.h
+// (SPEC.md §2.3–2.4), member for member in the header's order; the package doc's Contract,
+// Buffers and Guard sections give the rules every member follows.
 type ProviderDispatch struct {
 	Version  uint16
 	Reserved uint16

@@ -2,6 +2,11 @@ package irp
 
 // Complete sets IoStatus{status, info} and calls CompleteRequest. The Object field
 // is cleared. After it returns the caller must not touch the IRP.
+//
+// Complete an IRP exactly once. A second completion is bug check 0x44: it panics in
+// verifier mode, and otherwise is ignored, counted ([ReadStats]().Violations,
+// [ViolationCount]) and, the first time in the process, logged to slog.Default (see the
+// package doc's Misuse section).
 func (i *IRP) Complete(status Status, info uintptr) {
 	i.CompleteObject(status, info, nil)
 }

@@ -18,12 +18,12 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// The reset matrix (TESTING.md case 29: a close resets unless both directions were shut)
-// and its neighbours (cases 23, 28, 30, 35), checked twice: by what the net peer observes, and, inside a private network
-// namespace, by the kernel's own counters — Tcp OutRsts (RST segments sent) and TcpExt
-// TCPAbortOn* — which no amount of library bookkeeping can fake. Where the namespace is
-// available each row also checks that every RST the kernel sent for a wsk socket is one
-// the library accounted for in Stats.ResetsSent (nothing silent).
+// The reset matrix (TESTING.md case 29: a close resets unless both directions were shut) and its
+// neighbours (cases 23, 28, 30, 35), checked twice: by what the net peer observes, and, inside a
+// private network namespace, by the kernel's own counters — Tcp OutRsts (RST segments sent) and
+// TcpExt TCPAbortOn* — which no amount of library bookkeeping can fake. Where the namespace is
+// available each row also checks that every RST the kernel sent for a wsk socket is one the library
+// accounted for in Stats.ResetsSent (nothing silent).
 
 // rmPeerObservation is what the net peer got from one read-to-the-end (or one write).
 type rmPeerObservation struct {
@@ -213,17 +213,16 @@ func TestResetOnceInLinuxStickyInWsk(t *testing.T) {
 	finish(t, r)
 }
 
-// TESTING.md case 30 (CloseWithUnreadInputPolicy). The policy is WSK's (SPEC.md §3.1): a close is clean only
-// after both directions were disconnected, and the library only knows the peer's side is
-// done when a receive met its FIN. Input the application never read means that FIN was
-// never seen, so while the connection is alive the close is abortive by rule: decided at
-// close, counted in Stats.ResetsSent, the RST sent at once (the kernel agrees:
-// TCPAbortOnClose). It is never a clean-looking close followed by an RST the library did
-// not account for (H11). Once the kernel itself finished the connection (both FINs sent
-// and acknowledged, the peer's merely unread) there is nothing left to reset: the peer
-// already saw a clean close, no RST goes out and none is counted; the unread bytes are
-// dropped. An application that wants a clean close drains first (a WSK_FLAG_DRAIN
-// receive completes at the peer's FIN).
+// TESTING.md case 30 (CloseWithUnreadInputPolicy). The policy is WSK's (SPEC.md §3.1): a close is
+// clean only after both directions were disconnected, and the library only knows the peer's side is
+// done when a receive met its FIN. Input the application never read means that FIN was never seen,
+// so while the connection is alive the close is abortive by rule: decided at close, counted in
+// Stats.ResetsSent, the RST sent at once (the kernel agrees: TCPAbortOnClose). It is never a
+// clean-looking close followed by an RST the library did not account for. Once the kernel
+// itself finished the connection (both FINs sent and acknowledged, the peer's merely unread) there
+// is nothing left to reset: the peer already saw a clean close, no RST goes out and none is
+// counted; the unread bytes are dropped. An application that wants a clean close drains first (a
+// WSK_FLAG_DRAIN receive completes at the peer's FIN).
 func TestCloseWithUnreadInputPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

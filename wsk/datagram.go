@@ -27,12 +27,11 @@ const (
 	MsgMcast  uint32 = 0x0800 // MSG_MCAST
 )
 
-// maxDatagramBacklog bounds the datagrams the provider holds that nobody took yet (no
-// ReceiveFrom queued, the receive event disabled or refusing). The kernel is drained on
-// every readable edge (the engine is edge-triggered), so without this bound a silent
-// application would make the provider buffer without end. When full, new datagrams are
-// dropped and counted (dgram.dropped, Stats.DatagramsDropped): UDP semantics, as when the kernel's own receive
-// buffer overflows. Stats.DatagramsDropped counts these drops.
+// maxDatagramBacklog bounds the datagrams the provider holds that nobody took yet (no ReceiveFrom
+// queued, the receive event disabled or refusing). The kernel is drained on every readable edge
+// (the engine is edge-triggered), so without this bound a silent application would make the
+// provider buffer without end. When full, new datagrams are dropped and counted (dgram.dropped,
+// Stats.DatagramsDropped): UDP semantics, as when the kernel's own receive buffer overflows.
 const maxDatagramBacklog = 256
 
 // datagramTable is the provider table of datagram sockets.

@@ -129,10 +129,11 @@ func TestDatagramEnableNeedsBind(t *testing.T) {
 	finish(t, r)
 }
 
-// TestDatagramDeadSocket checks invariant 37 on the real path: the descriptor stops being
-// a socket while a ReceiveFromEvent call runs, and a ReceiveFrom finds out. The NULL list
-// comes once, after the running call returned (calls are serial); from then on every call answers STATUS_FILE_FORCED_CLOSED
-// until the socket is closed, and the list the application kept cannot be released.
+// TestDatagramDeadSocket checks invariant 37 on the real path: the descriptor stops being a socket
+// while a ReceiveFromEvent call runs, and a ReceiveFrom finds out. The NULL list comes once, after
+// the running call returned (calls are serial); from then on every call answers
+// STATUS_FILE_FORCED_CLOSED until the socket is closed, and the list the application kept cannot be
+// released.
 func TestDatagramDeadSocket(t *testing.T) {
 	r, npi := newReg(t)
 	lists := make(chan *dispatch.DatagramIndication, 8)

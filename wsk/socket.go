@@ -48,11 +48,11 @@ const (
 
 func (st sockState) has(b sockState) bool { return st&b == b }
 
-// readinessExt is what a socket does with readiness beyond serving its queued IRPs: the
-// connection events (connEvents), the listener (listener), the datagram pump (dgram) and a
-// conditional connection's watcher (heldWatch). The loop calls it with socket.mu held, after the queued IRPs took what they
-// could (a queued IRP always wins over an event, invariant 31). It must not block and must
-// not run user code: it appends the user calls to *after, which run once mu is released,
+// readinessExt is what a socket does with readiness beyond serving its queued IRPs: the connection
+// events (connEvents), the listener (listener), the datagram pump (dgram) and a conditional
+// connection's watcher (heldWatch). The loop calls it with socket.mu held, after the queued IRPs
+// took what they could (a queued IRP always wins over an event, invariant 31). It must not block
+// and must not run user code: it appends the user calls to *after, which run once mu is released,
 // each through socket.invokeCallback.
 type readinessExt interface {
 	readable(s *socket, after *[]func())

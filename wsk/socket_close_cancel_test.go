@@ -80,10 +80,10 @@ func rlLatencies(t0 time.Time, ps []*rlStamped) (p50, p99, max time.Duration) {
 	return d[len(d)/2], d[len(d)*99/100], d[len(d)-1]
 }
 
-// TESTING.md case 18: 10k pending receives are cancelled (1) by closing their socket, (2) one by one
-// with IoCancelIrp over 10 sockets. Every IRP completes exactly once with
-// STATUS_CANCELLED; the time from the close (or the cancel) to each completion is logged
-// as p50/p99/max. No timing assertion (a shared 2-core machine).
+// TESTING.md case 18: 10k pending receives are cancelled (1) by closing their socket, (2) one by
+// one with IoCancelIrp over 10 sockets. Every IRP completes exactly once with STATUS_CANCELLED; the
+// time from the close (or the cancel) to each completion is logged as p50/p99/max. No timing
+// assertion (a shared 2-core machine).
 func TestReliabilityCancelLatency10k(t *testing.T) {
 	const n = 10000
 	r, npi := newReg(t, WithLimits(Limits{MaxPendingPerSocket: n}))
@@ -152,9 +152,9 @@ func TestReliabilityCancelLatency10k(t *testing.T) {
 	require.EqualValues(t, 2*n, r.Stats().IRPsCancelled)
 }
 
-// TESTING.md case 22: a receive and a send both blocked (nothing to read; the peer does not read and
-// the buffers are full), then close: both complete with STATUS_CANCELLED, before the close
-// IRP, and the close completes.
+// TESTING.md case 22: a receive and a send both blocked (nothing to read; the peer does not read
+// and the buffers are full), then close: both complete with STATUS_CANCELLED, before the close IRP,
+// and the close completes.
 func TestReliabilityCloseUnblocksBlockedOps(t *testing.T) {
 	r, npi := newReg(t)
 	ws, c := connect(t, npi)
@@ -177,10 +177,10 @@ func TestReliabilityCloseUnblocksBlockedOps(t *testing.T) {
 	finish(t, r)
 }
 
-// TESTING.md case 25: a completion routine closes its own socket while other IRPs are pending on it:
-// no deadlock (2 s watchdog), the close completes, and every remaining IRP is cancelled
-// exactly once. "loop": the routine of a receive the engine completed; "cancel": the
-// routine of a receive cancelled on the test goroutine (the cancel routine's path).
+// TESTING.md case 25: a completion routine closes its own socket while other IRPs are pending on
+// it: no deadlock (2 s watchdog), the close completes, and every remaining IRP is cancelled exactly
+// once. "loop": the routine of a receive the engine completed; "cancel": the routine of a receive
+// cancelled on the test goroutine (the cancel routine's path).
 func TestReliabilityCloseFromOwnCompletion(t *testing.T) {
 	for _, viaCancel := range []bool{false, true} {
 		name := "loop"

@@ -397,8 +397,8 @@ type crTally struct {
 	completedN int
 }
 
-// TestCloseRacesEveryCall is TESTING.md cases 19 and 20 generalised: close against send (four senders,
-// case 20), receive, accept, connect, disconnect and control, each in its own subtest.
+// TestCloseRacesEveryCall is TESTING.md cases 19 and 20 generalised: close against send (four
+// senders, case 20), receive, accept, connect, disconnect and control, each in its own subtest.
 func TestCloseRacesEveryCall(t *testing.T) {
 	rounds := 160
 	if testing.Short() {
