@@ -366,3 +366,36 @@ func TestDatagramEventToggleStress(t *testing.T) {
 	}
 	finish(t, r)
 }
+
+// TestDatagramEarlyRelease: a datagram list released by another goroutine before its
+// ReceiveFromEvent returned STATUS_PENDING is fine; returning SUCCESS after releasing it
+// is a misuse, counted.
+func TestDatagramEarlyRelease(t *testing.T) {
+	r, npi := newReg(t)
+	var ws *dispatch.Socket
+	answer := make(chan irp.Status, 4)
+	released := make(chan irp.Status, 4)
+	cd := &dispatch.ClientDatagramDispatch{ReceiveFromEvent: func(_ any, _ dispatch.Flags, list *dispatch.DatagramIndication) irp.Status {
+		done := make(chan struct{})
+		go func() {
+			released <- ws.Datagram().Release(ws, list)
+			close(done)
+		}()
+		<-done
+		return <-answer
+	}}
+	w, addr := newDgSocket(t, npi, AFInet, nil, cd)
+	ws = w
+	c, _ := udpPeer(t, AFInet)
+	require.Equal(t, irp.Success, setEvents(ws, dispatch.EventReceiveFrom))
+
+	answer <- irp.Pending
+	peerWrite(t, c, addr, []byte("one"))
+	require.Equal(t, irp.Success, within(t, released))
+	answer <- irp.Success
+	peerWrite(t, c, addr, []byte("two"))
+	require.Equal(t, irp.Success, within(t, released))
+	require.Eventually(t, func() bool { return r.Stats().Misuse == 1 }, waitLimit, time.Millisecond)
+	closeSocketSync(t, ws)
+	finish(t, r)
+}
