@@ -300,16 +300,11 @@ func (s *socket) completeOne(o *op, rest []*op) {
 		s.complete(rest)
 		s.abort(irp.ConnectionAborted)
 	}()
-	c := &s.reg.ctr
-	c.irpsPending.Add(-1)
 	// The op stops counting against Limits.MaxPendingTotal before its routine runs: a
 	// routine (or the caller it wakes) that submits the next request at once must not
 	// be refused because of the request that just ended.
 	s.reg.pendingTotal.Add(-1)
-	c.irpsCompleted.Add(1)
-	if o.st == irp.Cancelled {
-		c.irpsCancelled.Add(1)
-	}
+	s.reg.ctr.irpEnded(o.st)
 	if o.i != nil {
 		if o.obj != nil && o.st == irp.Success {
 			o.i.CompleteObject(o.st, o.info, o.obj)

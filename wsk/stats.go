@@ -1,6 +1,10 @@
 package wsk
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/gowsk/gowsk/irp"
+)
 
 // Stats is a snapshot of a registration's counters. Each field is read atomically on its
 // own; under traffic the snapshot as a whole is not one instant. The field tags make it
@@ -49,6 +53,16 @@ type counters struct {
 	resetsSent, callbackPanics, enginePanics, limitRejections   atomic.Uint64
 	misuse, doubleDeregister, unbalancedRelease                 atomic.Uint64
 	datagramsDropped                                            atomic.Uint64
+}
+
+// irpEnded counts the end of a counted pending IRP (socket or provider-level) whose final
+// status is st, just before it is completed.
+func (c *counters) irpEnded(st irp.Status) {
+	c.irpsPending.Add(-1)
+	c.irpsCompleted.Add(1)
+	if st == irp.Cancelled {
+		c.irpsCancelled.Add(1)
+	}
 }
 
 func (c *counters) snapshot() Stats {
