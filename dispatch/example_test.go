@@ -70,7 +70,7 @@ func ExampleLayer() {
 		},
 	}
 	var c dispatch.Counter
-	var layered *dispatch.ConnectionDispatch = dispatch.Layer(provider, &c, &irp.Device{Name: "counter"})
+	layered := dispatch.Layer(provider, &c, &irp.Device{Name: "counter"}) // a *ConnectionDispatch
 	s := dispatch.NewSocket(layered, nil)
 	fmt.Println("stack locations:", s.StackSize())
 
