@@ -284,9 +284,8 @@ func (s *socket) complete(out []*op) {
 // accounting is still undone, the ops after it (rest) are still completed, and the socket
 // is aborted (the peer sees RST: a panicking callback aborts only its own socket); then
 // the panic goes on, to the engine loop (which recovers and counts it in
-// Stats.EnginePanics) or to the goroutine that made the call. Without this, a routine
-// panicking on the loop left its inflight reference held: close never completed and
-// Deregister hung (TESTING.md case 16).
+// Stats.EnginePanics) or to the goroutine that made the call. The inflight reference must
+// come back even then, or close never completes (TESTING.md case 16).
 func (s *socket) completeOne(o *op, rest []*op) {
 	done := false
 	defer func() {
@@ -354,8 +353,8 @@ func (o *op) cancel(*irp.IRP) {
 		case o.kind == opRecv && o.n > 0:
 			s.finishLocked(o, irp.Success, o.n, &out)
 		case o.kind == opConnect:
-			// Finish o first: failLocked finishes s.connectOp too, and o is still it, so
-			// the other order completed the IRP twice (TESTING.md case 11).
+			// Finish o first: failLocked finishes s.connectOp too, and o is still it
+			// (each IRP completes once, TESTING.md case 11).
 			s.state &^= stConnecting
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 			s.failLocked(irp.ConnectionAborted, &out)

@@ -149,8 +149,7 @@ func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.
 
 // untypedNilTable turns a typed nil client table (a nil *dispatch.ClientXxxDispatch held
 // in the interface, what Go code passing a nil pointer variable produces) into an
-// untyped nil: the application gave no table. Without this the category constructors
-// would take it for a table and dereference it (a stream socket did, and panicked).
+// untyped nil: the application gave no table, and no constructor may dereference it.
 func untypedNilTable(cd any) any {
 	switch t := cd.(type) {
 	case *dispatch.ClientConnectionDispatch:
