@@ -212,11 +212,10 @@ func (s *socket) admitLocked(o *op, bytes int) irp.Status {
 // nor queued: the caller unlocks mu and refuses it with failUnadmitted.
 func (s *socket) admitAndQueueLocked(o *op, st irp.Status, bytes int, q *[]*op) irp.Status {
 	if st == irp.Success {
-		st = s.admitLocked(o, bytes)
-	}
-	if st == irp.Success {
-		o.queued = true
-		*q = append(*q, o)
+		if st = s.admitLocked(o, bytes); st == irp.Success {
+			o.queued = true
+			*q = append(*q, o)
+		}
 	}
 	return st
 }
