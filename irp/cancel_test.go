@@ -128,7 +128,8 @@ func TestCancelLockRace(t *testing.T) {
 			}
 		}
 		// Pin each ordering on one iteration in four so both who-frees outcomes are
-		// certain; race the rest behind a gate with varied yields (without one the race barely happens).
+		// certain; race the rest behind a gate with varied yields (without one the race
+		// barely happens).
 		switch k % 4 {
 		case 0:
 			finish()

@@ -2,7 +2,7 @@
 
 package wsk
 
-// TESTING.md cases (close, and load) that need many connections, at the wsk level
+// The TESTING.md cases that need many connections (26, 41, 42–44), at the wsk level
 // on real loopback TCP. Case number → test(s) covering it:
 //
 //	26 ServerShutdownWithInflight  TestReliabilityServerShutdownWithInflight (500 connections
@@ -13,7 +13,7 @@ package wsk
 //	                               TestLimits (socket_test.go)
 //	44 EventLoopSurvivesPeerResets TestReliabilityEventLoopSurvivesPeerResets (200 resetting
 //	                               clients with -short, 1,000 without, among echo clients)
-//	42, 43                         another helper's files (not duplicated here)
+//	42, 43                         load_churn_test.go
 
 import (
 	"bytes"

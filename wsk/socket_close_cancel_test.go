@@ -7,9 +7,10 @@ package wsk
 //
 //	18 IRPCancelLatencyBound     TestReliabilityCancelLatency10k (10k pending receives: close
 //	                             and IoCancelIrp; p99/max logged, no timing assertion)
-//	19, 20, 23, 24               another helper's files (not duplicated here)
-//	21 CloseWaitsForEventCallbacks TestCloseWaitsForCallback (conn_events_test.go) covers it in full:
-//	                             a receive callback blocked on a channel holds the close IRP,
+//	19, 20, 24                   socket_close_race_test.go (a pending connect is one of the kinds)
+//	23                           listen_test.go, conn_reset_test.go
+//	21 CloseWaitsForEventCallbacks TestCloseWaitsForCallback (conn_events_test.go) covers it in
+//	                             full: a receive callback blocked on a channel holds the close IRP,
 //	                             and no callback starts after close; nothing added
 //	22 CloseUnblocksBlockedOps   TestReliabilityCloseUnblocksBlockedOps (the "no OS thread left
 //	                             blocked" half holds by construction: every descriptor is

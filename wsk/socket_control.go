@@ -29,7 +29,8 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 			return s.eventCallbackControl(in, i)
 		}
 		if level == dispatch.SOLSocket && code == dispatch.SOConditionalAccept && s.lst != nil {
-			return s.conditionalAcceptOption(reqType == dispatch.SetOption, in, out, outReturned, i) // listen_inspect.go
+			// SO_CONDITIONAL_ACCEPT: listen_inspect.go
+			return s.conditionalAcceptOption(reqType == dispatch.SetOption, in, out, outReturned, i)
 		}
 		return s.option(reqType == dispatch.SetOption, code, level, in, out, outReturned, i)
 	case dispatch.Ioctl:
