@@ -6,7 +6,8 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Stats is a snapshot of a registration's counters. Each field is read atomically on its
+// Stats is a snapshot of a registration's counters (IRPViolations and
+// UnbalancedRundownReleases count the whole process). Each field is read atomically on its
 // own; under traffic the snapshot as a whole is not one instant. The field tags make it
 // ready for encoding/json (expvar, a debug endpoint).
 type Stats struct {
