@@ -104,7 +104,7 @@ func TestSmokeChurnAndClose(t *testing.T) {
 		require.Greater(t, r.Requests, uint64(0))
 	}
 	require.Equal(t, map[string]bool{"stdlib": true, "wsk": true, "raw": true}, seen)
-	require.Contains(t, out.String(), "Goal (performance.md §9)")
+	require.Contains(t, out.String(), "Goal (close) wsk ≤ raw + K × 1 µs")
 }
 
 func TestBadFlagsExit2(t *testing.T) {

@@ -14,7 +14,7 @@ package main
 // net.Conn, timed from Close until every Read has returned net.ErrClosed. The raw row is
 // the floor: the abortive close the provider performs, by hand, with no IRP
 // (setsockopt SO_LINGER{1,0} then close(2) on a connected blocking socket); K does not
-// apply to it. performance.md §9 sets the goal wsk ≤ raw + K × 1 µs.
+// apply to it. The project's goal for close is wsk ≤ raw + K × 1 µs.
 
 import (
 	"context"

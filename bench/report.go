@@ -347,7 +347,7 @@ func writeCloseTable(w io.Writer, k int, g []summary) {
 		if ours > goal {
 			verdict = "missed"
 		}
-		fmt.Fprintf(w, "\nGoal (performance.md §9) wsk ≤ raw + K × 1 µs = %.1f µs: %s (%.2f× the goal).\n", goal, verdict, ours/goal)
+		fmt.Fprintf(w, "\nGoal (close) wsk ≤ raw + K × 1 µs = %.1f µs: %s (%.2f× the goal).\n", goal, verdict, ours/goal)
 	}
 	fmt.Fprintln(w)
 }

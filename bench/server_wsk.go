@@ -12,7 +12,7 @@ package main
 //
 // Both reuse their IRPs (IoReuseIrp) and buffers for the life of a connection. A call
 // that completes at once runs its completion routine on the caller, so the loops are
-// written as trampolines ("Pending is returned iff PendingReturned is set", §4.5): a
+// written as trampolines ("Pending is returned iff PendingReturned is set", SPEC.md §4.5): a
 // routine that sees PendingReturned false leaves the next step to the caller's loop.
 //
 // On the peer's FIN a connection disconnects gracefully (its FIN goes after the echoes

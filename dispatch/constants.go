@@ -1,6 +1,6 @@
 package dispatch
 
-// Constants of wsk.h (reference §1.3). The numeric values of request and callback flags
+// Constants of wsk.h (SPEC.md §1.3). The numeric values of request and callback flags
 // overlap across groups on purpose: the function decides what a bit means.
 
 // SocketFlags selects a socket's category in WskSocket (WSK_FLAG_*_SOCKET).

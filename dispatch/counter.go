@@ -35,7 +35,7 @@ func (c *Counter) Call(m Member, s *Socket, i *irp.IRP) (irp.CompletionRoutine, 
 }
 
 // countCompletion counts one completion and lets the walk go on, propagating pending
-// (§4.4): a routine that returns ContinueCompletion must re-mark its location pending
+// (SPEC.md §4.4): a routine that returns ContinueCompletion must re-mark its location pending
 // when the lower driver pended, or the caller above would see PendingReturned lost.
 func countCompletion(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 	if n, ok := ctx.(*atomic.Uint64); ok {

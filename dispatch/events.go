@@ -6,13 +6,10 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Client (event) dispatch tables, reference §2.5, in the header's order. The provider calls
-// these; the application supplies them. A nil member is a callback that is never enabled.
-// Callbacks run on the provider's engine goroutine: they must not block and must never wait
-// for a WSK request on the same socket to complete (they may start requests, and may call
-// CloseSocket). They run under recover: a panic aborts only that socket.
-
-// ClientDispatch is WSK_CLIENT_DISPATCH.
+// ClientDispatch is WSK_CLIENT_DISPATCH. The client tables (SPEC.md §2.5, members in the
+// header's order) are the application's callbacks: see the package doc's Callbacks section
+// for the rules they run under (engine goroutine, never block, never wait on their own
+// socket, under recover).
 type ClientDispatch struct {
 	Version  uint16
 	Reserved uint16

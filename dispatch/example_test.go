@@ -58,3 +58,33 @@ func Example_closeRundown() {
 	// send returned: STATUS_SUCCESS
 	// send after close: STATUS_INVALID_HANDLE
 }
+
+// A Counter layer over a provider's connection table. Layer takes and returns the same
+// table type, so the layered table goes wherever the provider's would; each layer adds one
+// IRP stack location, which the socket reports.
+func ExampleLayer() {
+	provider := &dispatch.ConnectionDispatch{
+		Send: func(s *dispatch.Socket, b *dispatch.Buf, _ dispatch.Flags, i *irp.IRP) irp.Status {
+			i.Complete(irp.Success, uintptr(b.Length))
+			return irp.Success
+		},
+	}
+	var c dispatch.Counter
+	layered := dispatch.Layer(provider, &c, &irp.Device{Name: "counter"}) // a *ConnectionDispatch
+	s := dispatch.NewSocket(layered, nil)
+	fmt.Println("stack locations:", s.StackSize())
+
+	b := dispatch.MakeBuf([]byte("hello"))
+	for range 2 {
+		i := irp.Allocate(s.StackSize())
+		fmt.Println("send:", s.Connection().Send(s, &b, 0, i))
+		i.Free()
+	}
+	snap := c.Snapshot()
+	fmt.Println("sends seen:", snap.Calls[dispatch.MemberSend], "completed:", snap.Completions[dispatch.MemberSend])
+	// Output:
+	// stack locations: 2
+	// send: STATUS_SUCCESS
+	// send: STATUS_SUCCESS
+	// sends seen: 2 completed: 2
+}

@@ -2,7 +2,7 @@ package dispatch
 
 import "github.com/gowsk/gowsk/irp"
 
-// The guard (reference §3.2, §9, invariant 21).
+// The guard (SPEC.md §3.2, §9, invariant 21).
 //
 // Socket.Dispatch is never the provider's table: it is one of the static guard tables
 // below, shared by every socket of a category. Each guard member looks up the socket's

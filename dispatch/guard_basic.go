@@ -10,7 +10,7 @@ var basicGuard = BasicDispatch{
 }
 
 // guardControlSocket guards WskControlSocket. The IRP is optional (required, optional or
-// forbidden by request, §2.3): without one the call is synchronous and a refused call
+// forbidden by request, SPEC.md §2.3): without one the call is synchronous and a refused call
 // returns irp.InvalidHandle.
 func guardControlSocket(s *Socket, reqType ControlType, code uint32, level uint32,
 	in []byte, out []byte, outReturned *int, i *irp.IRP) irp.Status {
@@ -36,7 +36,7 @@ func guardControlSocket(s *Socket, reqType ControlType, code uint32, level uint3
 	return s.basic.ControlSocket(s, reqType, code, level, in, out, outReturned, i)
 }
 
-// guardCloseSocket guards WskCloseSocket (§3.1).
+// guardCloseSocket guards WskCloseSocket (SPEC.md §3.1).
 //
 // The first close wins a CAS on the closing flag; any later close is refused with
 // irp.InvalidHandle. The winner enters and marks its IRP pending, then begins the rundown.
@@ -47,7 +47,7 @@ func guardControlSocket(s *Socket, reqType ControlType, code uint32, level uint3
 //
 // The return value is always irp.Pending, even when the drain ran synchronously and the
 // provider completed the IRP without pending: the guard marked the IRP pending before
-// handing it on, and the rule "Pending is returned iff PendingReturned is set" (§4.5)
+// handing it on, and the rule "Pending is returned iff PendingReturned is set" (SPEC.md §4.5)
 // must hold for the caller.
 func guardCloseSocket(s *Socket, i *irp.IRP) irp.Status {
 	// Enter before the closing CAS, so that an IRP that cannot be entered (no location

@@ -1,6 +1,6 @@
 package dispatch
 
-// Static guard tables, one per category (reference §2.4 order). Socket.Init points
+// Static guard tables, one per category (SPEC.md §2.4 order). Socket.Init points
 // Socket.Dispatch at one of these; the members find the socket's own inner table.
 
 var listenGuard = ListenDispatch{

@@ -249,6 +249,6 @@ func TestLayerCounter(t *testing.T) {
 	require.Equal(t, uint64(0), snap.Completions[MemberRelease])
 	require.Equal(t, uint64(1), snap.Calls[MemberCloseSocket])
 	require.Equal(t, uint64(1), snap.Completions[MemberCloseSocket])
-	require.Nil(t, Layer(nil, &c, nil))
-	require.Nil(t, Layer("nope", &c, nil))
+	require.Nil(t, Layer((*ConnectionDispatch)(nil), &c, nil))
+	require.Nil(t, Layer(p.table(), nil, nil))
 }

@@ -1,8 +1,6 @@
 package dispatch
 
 import (
-	"sync"
-
 	"github.com/gowsk/gowsk/irp"
 )
 
@@ -13,10 +11,17 @@ import (
 // routine is ignored.
 //
 // A routine that lets completion continue (returns irp.ContinueCompletion) must propagate
-// pending as §4.4/§4.5 require: if i.PendingReturned() it calls i.MarkPending() before
-// returning, so that the layer above sees a consistent PendingReturned. Counter shows how.
+// pending as SPEC.md §4.4 and §4.5 require: if i.PendingReturned() it calls
+// i.MarkPending() before returning, so that the layer above sees a consistent
+// PendingReturned. [Counter] shows how.
 type Filter interface {
 	Call(m Member, s *Socket, i *irp.IRP) (r irp.CompletionRoutine, ctx any, when irp.Invoke)
+}
+
+// Table is the set of provider socket tables, one per category. [Layer] takes and returns
+// the same one, so layering a value that is not a table is a compile error.
+type Table interface {
+	*BasicDispatch | *ListenDispatch | *DatagramDispatch | *ConnectionDispatch | *StreamDispatch
 }
 
 // layer is one Layer call: the filter and the device naming its stack location.
@@ -25,63 +30,33 @@ type layer struct {
 	dev *irp.Device
 }
 
-// depths records how many layers each table returned by Layer stacks on a provider
-// table, keyed by the table pointer (an `any` holding *XxxDispatch). A provider's own
-// table is absent and counts as depth 0. Entries are written once, before the table is
-// returned, and only read afterwards; tables built by Layer live as long as the process
-// (they are meant to be built once at registration, not per socket).
-var depths sync.Map
-
-// layerDepth is the number of layers stacked in table t.
-func layerDepth(t any) int {
-	if t == nil {
-		return 0
-	}
-	if d, ok := depths.Load(t); ok {
-		return d.(int)
-	}
-	return 0
-}
-
-// Layer stacks f over inner (a table of any category) and returns a table of the same
-// category. dev names the layer's stack location. Each layer adds one IRP stack location,
-// which Socket.StackSize counts. The member closures are built once here, not per socket.
-// Layering a nil table or a value of no known table type returns nil (a socket made from
-// nil refuses every call).
-func Layer(inner any, f Filter, dev *irp.Device) any {
-	if f == nil {
+// Layer stacks f over inner and returns a table of the same category whose members run f,
+// then forward to inner's members. dev names the layer's stack location. Each layer adds
+// one IRP stack location, which [Socket.StackSize] counts; the depth travels in the table
+// itself, so a copy of a layered table keeps it and nothing outside the table records it.
+// The member closures are built once here, not per socket: build layered tables once, at
+// registration. A nil inner or a nil f returns nil (a socket made from nil refuses every
+// call).
+func Layer[T Table](inner T, f Filter, dev *irp.Device) T {
+	if f == nil || inner == nil {
 		return nil
 	}
 	l := &layer{f: f, dev: dev}
 	var out any
-	switch t := inner.(type) {
+	switch t := any(inner).(type) {
 	case *BasicDispatch:
-		if t != nil {
-			b := l.basic(t)
-			out = &b
-		}
+		b := l.basicTable(t)
+		out = &b
 	case *ListenDispatch:
-		if t != nil {
-			out = l.listen(t)
-		}
+		out = l.listenTable(t)
 	case *DatagramDispatch:
-		if t != nil {
-			out = l.datagram(t)
-		}
+		out = l.datagramTable(t)
 	case *ConnectionDispatch:
-		if t != nil {
-			out = l.connection(t)
-		}
+		out = l.connectionTable(t)
 	case *StreamDispatch:
-		if t != nil {
-			out = l.stream(t)
-		}
+		out = l.streamTable(t)
 	}
-	if out == nil {
-		return nil
-	}
-	depths.Store(out, layerDepth(inner)+1)
-	return out
+	return out.(T)
 }
 
 // enter runs the filter for one call and moves i into the layer's stack location. ok is

@@ -50,7 +50,6 @@ func (s *Socket) Init(inner any, impl any) {
 	s.Impl = impl
 	s.inner = inner
 	s.basic = nil
-	s.depth = layerDepth(inner)
 	switch t := inner.(type) {
 	case *BasicDispatch:
 		if t != nil {
@@ -75,8 +74,10 @@ func (s *Socket) Init(inner any, impl any) {
 	}
 	if s.basic == nil {
 		// Unknown table: a basic socket whose guard refuses everything.
-		s.cat, s.Dispatch = BasicSocket, &basicGuard
+		s.cat, s.Dispatch, s.depth = BasicSocket, &basicGuard, 0
+		return
 	}
+	s.depth = s.basic.layers
 }
 
 // Category is the socket's WSK_FLAG_*_SOCKET value, taken from the inner table's type.

@@ -6,19 +6,10 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// This file holds the provider dispatch tables of wsk.h (reference §2.3–2.4), member for
-// member and in the header's order. Every socket function takes the socket first and, when
-// WSK takes an IRP, the IRP last. The rules shared by all of them (§2.6):
-//
-//   - irp.Pending means the IRP completes later; any other return means the IRP has
-//     already been completed with IoStatus.Status equal to the returned value.
-//   - Buffers, address and output pointers stay owned by the provider until the IRP
-//     completes: the caller must not touch them before that.
-//   - Calls go through the socket's guard (see guard.go): a call that races with or
-//     follows WskCloseSocket returns irp.InvalidHandle and never reaches the provider.
-
 // ProviderDispatch is WSK_PROVIDER_DISPATCH: the client-level functions a captured
-// provider NPI offers.
+// provider NPI offers. This table and the socket tables below are those of wsk.h
+// (SPEC.md §2.3–2.4), member for member in the header's order; the package doc's Contract,
+// Buffers and Guard sections give the rules every member follows.
 type ProviderDispatch struct {
 	Version  uint16
 	Reserved uint16
@@ -30,7 +21,7 @@ type ProviderDispatch struct {
 	SocketConnect func(c *Client, sotype, protocol int, local, remote netip.AddrPort,
 		flags SocketFlags, socketContext any, clientDispatch *ClientConnectionDispatch,
 		i *irp.IRP) irp.Status
-	// WskControlClient. The IRP is required, optional or forbidden by code (§2.3).
+	// WskControlClient. The IRP is required, optional or forbidden by code (SPEC.md §2.3).
 	ControlClient func(c *Client, code ClientControl, in []byte, out []byte,
 		outReturned *int, i *irp.IRP) irp.Status
 	// WskGetAddressInfo. *result is valid until FreeAddressInfo.
@@ -73,6 +64,10 @@ type (
 type BasicDispatch struct {
 	ControlSocket ControlSocketFunc
 	CloseSocket   CloseSocketFunc
+
+	// layers is how many [Layer] calls stacked this table on a provider's table (0 for a
+	// provider's own); [Socket.StackSize] adds it. It is bookkeeping, not a WSK member.
+	layers int
 }
 
 // ListenDispatch is WSK_PROVIDER_LISTEN_DISPATCH.

@@ -6,7 +6,7 @@ import "runtime"
 //
 // Windows keeps Irp->CancelRoutine as a pointer swapped with InterlockedExchange
 // and takes a global cancel spin lock around IoCancelIrp. This model makes an
-// explicit decision (reference §9 style) to have NO global lock: the slot is a
+// explicit model decision (the kind SPEC.md §9 lists) to have NO global lock: the slot is a
 // plain func field guarded by a per-IRP one-bit lock word (crWord), held only for
 // the few instructions of the exchange and never while a routine runs. This gives
 // the exact semantics of the interlocked exchange without allocating (an

@@ -128,7 +128,8 @@ func TestCancelLockRace(t *testing.T) {
 			}
 		}
 		// Pin each ordering on one iteration in four so both who-frees outcomes are
-		// certain; race the rest behind a gate with varied yields (reliability.md §3.4).
+		// certain; race the rest behind a gate with varied yields (without one the race
+		// barely happens).
 		switch k % 4 {
 		case 0:
 			finish()
@@ -199,7 +200,7 @@ func TestCancelStress(t *testing.T) {
 					}
 				}
 				// Without a start gate and varied placement the two sides barely ever
-				// interleave (reliability.md §3.4). One iteration in four pins each
+				// interleave. One iteration in four pins each
 				// ordering so every outcome is certain to occur; the rest race behind a
 				// gate with a varying number of yields on each side.
 				switch n % 4 {

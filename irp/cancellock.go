@@ -3,7 +3,7 @@ package irp
 import "sync/atomic"
 
 // CancelLock is the four-state interlocked "IRPLOCK" of Microsoft's IRP handling
-// cheat sheet (reference §4.7). It lets an owner cancel an IRP it allocated while
+// cheat sheet (SPEC.md §4.7). It lets an owner cancel an IRP it allocated while
 // the completion routine may free it, without use-after-free: whichever side
 // finishes last frees (or reuses) the IRP, exactly once.
 //

@@ -2,6 +2,11 @@ package irp
 
 // Complete sets IoStatus{status, info} and calls CompleteRequest. The Object field
 // is cleared. After it returns the caller must not touch the IRP.
+//
+// Complete an IRP exactly once. A second completion is bug check 0x44: it panics in
+// verifier mode, and otherwise is ignored, counted ([ReadStats]().Violations,
+// [ViolationCount]) and, the first time in the process, logged to slog.Default (see the
+// package doc's Misuse section).
 func (i *IRP) Complete(status Status, info uintptr) {
 	i.CompleteObject(status, info, nil)
 }
@@ -17,7 +22,7 @@ func (i *IRP) CompleteObject(status Status, info uintptr, obj any) {
 
 // CompleteRequest is IoCompleteRequest with IoStatus already filled in. It walks the
 // stack from the current location upward (innermost driver first), following
-// ReactOS's IofCompleteRequest (§4.4):
+// ReactOS's IofCompleteRequest (SPEC.md §4.4):
 //
 //   - PendingReturned is loaded from each location's pending bit;
 //   - the location's routine runs if (success && OnSuccess) || (!success && OnError)

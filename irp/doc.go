@@ -1,12 +1,16 @@
 // Package irp models the Windows I/O request packet as gowsk's completion object.
 //
-// Every asynchronous WSK call takes an *IRP and finishes by completing it exactly
-// once. The owner allocates the IRP, sets a completion routine in the next (lower)
-// stack location, and hands it to the callee, which Enters it (taking one location),
-// maybe marks it pending, and eventually completes it. Completion walks the stack
-// innermost-first, calling each routine whose invoke mask matches; a routine that
-// returns MoreProcessingRequired stops the walk and takes the IRP back, to free,
+// Every asynchronous WSK call takes an *[IRP] and finishes by completing it exactly
+// once. The owner allocates the IRP ([Allocate]), sets a completion routine in the next
+// (lower) stack location ([IRP.SetCompletionRoutine]), and hands it to the callee, which
+// enters it ([IRP.Enter], taking one location), maybe marks it pending
+// ([IRP.MarkPending]), and eventually completes it ([IRP.Complete]). Completion walks the
+// stack innermost-first, calling each routine whose invoke mask matches; a routine that
+// returns [MoreProcessingRequired] stops the walk and takes the IRP back, to free,
 // reuse or re-complete it.
+//
+// Section numbers (SPEC.md §4.4) cite the repository's specification; "invariant N" is
+// the N-th invariant of its numbered list, SPEC.md §10.
 //
 // # Windows names and Go names
 //
@@ -22,7 +26,7 @@
 //	IoCancelIrp                      (*IRP).Cancel
 //	IoSetCancelRoutine               (*IRP).SetCancelRoutine
 //	Irp->Cancel                      (*IRP).Cancelled
-//	IRPLOCK (cheat sheet, §4.7)      CancelLock
+//	IRPLOCK (SPEC.md §4.7)           CancelLock
 //	IO_STATUS_BLOCK                  IoStatusBlock (Object carries result sockets)
 //	NTSTATUS, NT_SUCCESS             Status, Status.IsSuccess
 //	RtlNtStatusToDosError            Status.Win32
@@ -40,13 +44,20 @@
 // # Ownership
 //
 // An IRP moves Idle → Submitted → Completing → Completed, and Freed, by CAS on one
-// state word. Contract violations are the model of bug checks: 0x35
-// NO_MORE_IRP_STACK_LOCATIONS, 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS, 0x48
+// state word.
+//
+// # Misuse
+//
+// Contract violations are the model of bug checks: 0x35 NO_MORE_IRP_STACK_LOCATIONS,
+// 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS (completing an IRP twice), 0x48
 // CANCEL_STATE_IN_COMPLETED_IRP, and verifier I/O checks (0xC9) for completing with
-// STATUS_PENDING and freeing or reusing a pending IRP. In verifier mode they panic
-// with "irp: bug check 0x.. NAME: detail"; otherwise they are counted in
-// ReadStats().Violations and the safe action is taken (the second completion is
-// ignored, reuse/free refused, Enter returns InvalidParameter).
+// STATUS_PENDING and freeing or reusing a pending IRP. In verifier mode ([SetVerifier],
+// or GOWSK_VERIFIER=1 at start-up) they panic with "irp: bug check 0x.. NAME: detail".
+// Otherwise they are counted and the safe action is taken (the second completion is
+// ignored, reuse/free refused, Enter returns [InvalidParameter]); so that a counted
+// violation is not missed, the first of each kind in the process is also logged to
+// [log/slog.Default] at Warn level. The counts are in [ReadStats]().Violations by name
+// and, summed, in [ViolationCount] and the wsk provider's Stats.IRPViolations.
 //
 // # Cancellation
 //

@@ -150,7 +150,7 @@ func (i *IRP) Enter(dev *Device) Status {
 }
 
 // MarkPending is IoMarkIrpPending on the current location. Call it as the callee
-// that owns the IRP, before queueing it (§4.5). Without a current location (the IRP
+// that owns the IRP, before queueing it (SPEC.md §4.5). Without a current location (the IRP
 // was never passed down) it does nothing.
 func (i *IRP) MarkPending() {
 	if i.current >= 1 && i.current <= len(i.stack) {

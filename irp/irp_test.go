@@ -57,7 +57,7 @@ func TestWalkOrderAndMPR(t *testing.T) {
 	require.Equal(t, uintptr(7), i.IoStatus.Information)
 }
 
-// TestInvokeMask is invariant 14 and the §4.4 predicate.
+// TestInvokeMask is invariant 14 and the SPEC.md §4.4 predicate.
 func TestInvokeMask(t *testing.T) {
 	cases := []struct {
 		name   string

@@ -43,3 +43,14 @@ func ReadStats() Stats {
 	}
 	return s
 }
+
+// ViolationCount is the number of contract violations counted so far in the process, all
+// kinds together: the sum of ReadStats().Violations, without building the map. Safe for
+// concurrent use.
+func ViolationCount() uint64 {
+	var n uint64
+	for v := range numViolations {
+		n += violationCounts[v].Load()
+	}
+	return n
+}

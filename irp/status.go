@@ -9,7 +9,7 @@ import "fmt"
 // EventPending are successes while warnings such as BufferOverflow are not.
 type Status uint32
 
-// NTSTATUS values with their real numbers (reference §1.1 and §5.5).
+// NTSTATUS values with their real numbers (SPEC.md §1.1 and §5.5).
 const (
 	Success                  Status = 0x00000000
 	ContinueCompletion       Status = Success // completion-routine return: keep walking

@@ -43,7 +43,7 @@ func TestStatusString(t *testing.T) {
 	require.Equal(t, "STATUS_CONNECTION_RESET (0xC000020D)", ConnectionReset.Err().Error())
 }
 
-// TestStatusMapping is invariant 55 plus the rest of the §5.5 table.
+// TestStatusMapping is invariant 55 plus the rest of the SPEC.md §5.5 table.
 func TestStatusMapping(t *testing.T) {
 	cases := []struct {
 		s     Status

@@ -11,7 +11,7 @@ func (i *IRP) BindContext(ctx context.Context) (stop func() bool) {
 }
 
 // Do runs call(i) synchronously: it installs a completion routine that signals and returns
-// MoreProcessingRequired (§4.5), calls call(i), and waits for completion. If ctx ends first
+// MoreProcessingRequired (SPEC.md §4.5), calls call(i), and waits for completion. If ctx ends first
 // it cancels the IRP and waits for the completion anyway. It returns the final IoStatus.
 // The IRP stays owned by the caller (free or reuse it afterwards).
 //

@@ -2,6 +2,7 @@ package irp
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"sync/atomic"
 )
@@ -64,12 +65,28 @@ var violationInfo = [numViolations]struct {
 
 var violationCounts [numViolations]atomic.Uint64
 
-// report records a violation: it panics in verifier mode, and counts it otherwise.
-// The caller then takes the safe action.
+// violationWarned records, per kind, that the one warning of the process was logged.
+var violationWarned [numViolations]atomic.Bool
+
+// report records a violation: it panics in verifier mode, and counts it otherwise (the
+// first of each kind in the process is also logged, warnViolation). The caller then takes
+// the safe action.
 func report(v violation, detail string) {
 	violationCounts[v].Add(1)
+	info := violationInfo[v]
 	if verifierOn.Load() {
-		info := violationInfo[v]
 		panic(fmt.Sprintf("irp: bug check 0x%X %s: %s", info.code, info.name, detail))
 	}
+	if !violationWarned[v].Load() && violationWarned[v].CompareAndSwap(false, true) {
+		warnViolation(info.code, info.name, detail)
+	}
+}
+
+// warnViolation logs the first counted violation of a kind to slog.Default at Warn level:
+// a counted-and-ignored misuse must not go unseen. Later ones of the kind are only
+// counted (ReadStats().Violations).
+func warnViolation(code uint32, name, detail string) {
+	slog.Default().Warn("irp: contract violation counted and ignored; later ones of this kind "+
+		"are only counted in irp.ReadStats().Violations (GOWSK_VERIFIER=1 makes them panic)",
+		"bug_check", fmt.Sprintf("0x%X", code), "name", name, "detail", detail)
 }

@@ -2,10 +2,10 @@ package irp
 
 import "fmt"
 
-// WSAError is a Winsock error code (reference §1.2), what WSAGetLastError reports.
+// WSAError is a Winsock error code (SPEC.md §1.2), what WSAGetLastError reports.
 type WSAError int
 
-// Winsock error codes used by the §5.5 mapping.
+// Winsock error codes used by the SPEC.md §5.5 mapping.
 const (
 	WSAOperationAborted WSAError = 995
 	WSAIOPending        WSAError = 997
@@ -68,7 +68,7 @@ func (e WSAError) String() string {
 // Error formats the code with its number, e.g. "WSAECONNRESET (10054)".
 func (e WSAError) Error() string { return fmt.Sprintf("%s (%d)", e.String(), int(e)) }
 
-// Winsock returns the WSAGetLastError code for s (reference §5.5, Winsock column,
+// Winsock returns the WSAGetLastError code for s (SPEC.md §5.5, Winsock column,
 // i.e. AFD's / Wine's NtStatusToWSAError, not RtlNtStatusToDosError). Successes map
 // to 0, PENDING to WSA_IO_PENDING, and unlisted failures to WSAEINVAL (Wine's fallback).
 func (s Status) Winsock() WSAError {
@@ -119,7 +119,7 @@ const (
 	errorMrMidNotFound = 317 // what Windows returns for an NTSTATUS it cannot map
 )
 
-// Win32 returns the RtlNtStatusToDosError code for s (reference §5.5, Win32 column).
+// Win32 returns the RtlNtStatusToDosError code for s (SPEC.md §5.5, Win32 column).
 // Note CONNECTION_RESET → ERROR_NETNAME_DELETED (64), not WSAECONNRESET: the two
 // translations differ and callers must not mix them. Unmapped values give
 // ERROR_MR_MID_NOT_FOUND (317), as Windows does.

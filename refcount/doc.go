@@ -4,9 +4,10 @@
 //
 // # The model
 //
-// An accessor (a WSK call on a socket) Acquires a reference before touching the object
-// and Releases it after. Close runs the object down: from the moment rundown begins,
-// every new Acquire fails (the call returns STATUS_INVALID_DEVICE_STATE / ErrRundown),
+// An accessor (a WSK call on a socket) takes a reference ([Rundown.Acquire]) before
+// touching the object and gives it back ([Rundown.Release]) after. Close runs the object
+// down ([Rundown.Wait], [Rundown.WaitFunc]): from the moment rundown begins, every new
+// Acquire fails (the call returns STATUS_INVALID_DEVICE_STATE / [ErrRundown]),
 // while callers that acquired earlier finish undisturbed. Once the last of them releases,
 // the rundown is complete and the object may be freed. This is exactly what Go's
 // internal/poll.fdMutex does for net.Conn.Close (closed bit, reference count, wait for
@@ -40,10 +41,12 @@
 //
 // Cancellable wait. Wait takes a context; giving up the wait does not undo the rundown.
 //
-// Overflow is ErrOverflow, never a wrapped counter or a panic (MaxRefs).
+// Overflow is [ErrOverflow], never a wrapped counter or a panic (MaxRefs).
 //
-// Misuse. A Release without an Acquire is clamped and counted (UnbalancedReleases); in
-// verifier mode (GOWSK_VERIFIER=1 at start-up, or SetVerifier) it panics with
+// Misuse. A Release without an Acquire is clamped and counted ([UnbalancedReleases], and
+// the wsk provider's Stats.UnbalancedRundownReleases); the first one in the process is
+// also logged to [log/slog.Default] at Warn level, so that it is not missed. In verifier
+// mode (GOWSK_VERIFIER=1 at start-up, or [SetVerifier]) it panics with
 // "refcount: inconsistent rundown state: release without acquire", as Driver Verifier
 // would bug-check.
 //
@@ -61,6 +64,9 @@
 // lock). Release, Begin, Wait and WaitFunc must not be called with a lock held that a
 // continuation of the same guard takes: the continuation would run under it. The same
 // holds for Ref.Release and its finaliser.
+//
+// "Invariant N" in this package's comments is the N-th invariant of the numbered list in
+// the repository's specification, SPEC.md §10.
 //
 // # Layout
 //

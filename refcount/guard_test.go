@@ -81,7 +81,7 @@ func TestInvariant41AcquireNReleaseN(t *testing.T) {
 	})
 }
 
-// Reliability 1: after closing is observed, 8 goroutines hammering Acquire get 0
+// TESTING.md case 1: after closing is observed, 8 goroutines hammering Acquire get 0
 // successes, all ErrRundown.
 func TestRundownAcquireAfterCloseFails(t *testing.T) {
 	forEach(t, func(t *testing.T, newG func() guard) {
@@ -109,7 +109,7 @@ func TestRundownAcquireAfterCloseFails(t *testing.T) {
 	})
 }
 
-// Reliability 2: Wait returns only after the last of K releases (checked by ordering).
+// TESTING.md case 2: Wait returns only after the last of K releases (checked by ordering).
 func TestRundownCloseWaitsForInFlight(t *testing.T) {
 	forEach(t, func(t *testing.T, newG func() guard) {
 		const k = 5
@@ -140,7 +140,7 @@ func TestRundownCloseWaitsForInFlight(t *testing.T) {
 	})
 }
 
-// Reliability 3: 8 concurrent Waits (plus WaitFuncs) all return; callbacks run once.
+// TESTING.md case 3: 8 concurrent Waits (plus WaitFuncs) all return; callbacks run once.
 func TestRundownCloseIdempotentManyWaiters(t *testing.T) {
 	forEach(t, func(t *testing.T, newG func() guard) {
 		g := newG()
@@ -167,7 +167,7 @@ func TestRundownCloseIdempotentManyWaiters(t *testing.T) {
 	})
 }
 
-// Reliability 4: an unbalanced release panics in verifier mode, is clamped and counted
+// TESTING.md case 4: an unbalanced release panics in verifier mode, is clamped and counted
 // otherwise. Sharded detects it once rundown is active (see Sharded doc), so the shared
 // test releases on an active guard; TestRundownUnbalancedIdle covers the idle word.
 func TestRundownUnbalancedReleaseDetected(t *testing.T) {
@@ -218,7 +218,7 @@ func TestRundownUnbalancedIdle(t *testing.T) {
 	require.NoError(t, r.Wait(context.Background()))
 }
 
-// Reliability 5: overflow is ErrOverflow, never a panic; the guard stays usable.
+// TESTING.md case 5: overflow is ErrOverflow, never a panic; the guard stays usable.
 func TestRundownOverflowIsAnError(t *testing.T) {
 	forEach(t, func(t *testing.T, newG func() guard) {
 		g := newG()

@@ -95,7 +95,7 @@ func stressN() int {
 	return 20000
 }
 
-// Reliability 6: RundownStress.
+// TESTING.md case 6: RundownStress.
 func TestRundownStress(t *testing.T) {
 	forEach(t, func(t *testing.T, newG func() guard) {
 		for range 3 {

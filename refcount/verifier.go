@@ -1,6 +1,7 @@
 package refcount
 
 import (
+	"log/slog"
 	"os"
 	"sync/atomic"
 )
@@ -11,6 +12,9 @@ var verifier atomic.Bool
 
 // unbalanced counts releases that had no matching acquire (normal mode clamps them).
 var unbalanced atomic.Uint64
+
+// unbalancedWarned records that the one warning of the process was logged.
+var unbalancedWarned atomic.Bool
 
 func init() { verifier.Store(os.Getenv("GOWSK_VERIFIER") == "1") }
 
@@ -28,10 +32,17 @@ func UnbalancedReleases() uint64 { return unbalanced.Load() }
 
 const msgUnbalanced = "refcount: inconsistent rundown state: release without acquire"
 
-// reportUnbalanced is called after the counter has been restored.
+// reportUnbalanced is called after the counter has been restored. Outside verifier mode
+// the first unbalanced release of the process is also logged to slog.Default at Warn
+// level, so that a clamped misuse does not go unseen; later ones are only counted.
 func reportUnbalanced(n uint64) {
 	if verifier.Load() {
 		panic(msgUnbalanced)
 	}
 	unbalanced.Add(n)
+	if !unbalancedWarned.Load() && unbalancedWarned.CompareAndSwap(false, true) {
+		slog.Default().Warn("refcount: release without acquire clamped and counted; later ones "+
+			"are only counted in refcount.UnbalancedReleases() (GOWSK_VERIFIER=1 makes them panic)",
+			"releases", n)
+	}
 }

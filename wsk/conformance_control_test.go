@@ -13,8 +13,8 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Conformance of WskControlSocket on every category (reference §2.6, §2.7, §2.9) and
-// of the name functions of the client-level table (§2.3).
+// Conformance of WskControlSocket on every category (SPEC.md §2.6, §2.7, §2.9) and
+// of the name functions of the client-level table (SPEC.md §2.3).
 
 // TestConformanceControlSocketAllCategories: the option and IOCTL rules, the same for
 // every category and family. Each row is tried without an IRP and with one (the IRP is
@@ -85,7 +85,7 @@ func TestConformanceControlSocketAllCategories(t *testing.T) {
 				require.Equal(t, irp.Success, b.ControlSocket(ws, dispatch.GetOption, SOSndBuf, dispatch.SOLSocket, nil, out, &n, nil))
 				require.EqualValues(t, 65536, binary.LittleEndian.Uint32(out))
 
-				// The backlog IOCTLs need a connected socket and an IRP (§2.9).
+				// The backlog IOCTLs need a connected socket and an IRP (SPEC.md §2.9).
 				for _, code := range []uint32{dispatch.SIOWskQueryReceiveBacklog, dispatch.SIOWskQueryIdealSendBacklog} {
 					out8 := make([]byte, 8)
 					require.Equal(t, irp.InvalidParameter, b.ControlSocket(ws, dispatch.Ioctl, code, 0, nil, out8, &n, nil))
@@ -221,7 +221,7 @@ func TestConformanceNameFunctions(t *testing.T) {
 		return d.GetNameInfo(c, netip.AddrPort{}, &node, nil, 0, i)
 	}).Status, "invalid address")
 
-	// Client control codes: LIST_CHANGE needs an IRP, LIST_QUERY forbids one (§2.3).
+	// Client control codes: LIST_CHANGE needs an IRP, LIST_QUERY forbids one (SPEC.md §2.3).
 	require.Equal(t, irp.InvalidParameter, d.ControlClient(c, dispatch.TransportListChange, nil, nil, nil, nil))
 	finish(t, r)
 	require.Zero(t, r.Stats().IRPsPending)

@@ -16,7 +16,7 @@ import (
 )
 
 // Conformance of every member of every socket category's provider table (reference
-// §2.4, §2.6): the statuses a member returns in each state of the socket, for IPv4 and
+// SPEC.md §2.4, §2.6): the statuses a member returns in each state of the socket, for IPv4 and
 // IPv6, with the IRP contract (invariants 9-11) checked on every call by start/do.
 
 // cfFamilies lists the WSK address cfFamilies to run a conformance table on: IPv6 only
@@ -194,7 +194,7 @@ var cfCategories = []struct {
 
 // TestConformanceMembersByState: every member of every category in the states
 // "created" (not bound) and "bound" (not connected, not listening), IPv4 and IPv6.
-// Missing preconditions give STATUS_INVALID_DEVICE_STATE (§2.6: GetLocalAddress needs
+// Missing preconditions give STATUS_INVALID_DEVICE_STATE (SPEC.md §2.6: GetLocalAddress needs
 // bind, GetRemoteAddress, Send, Receive and Disconnect need a connection, Connect and
 // Listen need bind, Accept needs a listening socket); an unknown indication list is
 // STATUS_INVALID_PARAMETER; the reserved members STATUS_NOT_SUPPORTED. A member missing
@@ -293,7 +293,7 @@ func TestConformanceMembersAfterClose(t *testing.T) {
 }
 
 // TestConformanceProviderTables: invariant 7 from the provider's side. Each category's
-// inner table implements every member of §2.4 (only the reserved SendEx/ReceiveEx slots
+// inner table implements every member of SPEC.md §2.4 (only the reserved SendEx/ReceiveEx slots
 // stay nil, answered by dispatch's guard), and a socket of each category is reachable
 // through exactly one typed view plus the basic view.
 func TestConformanceProviderTables(t *testing.T) {
@@ -378,7 +378,7 @@ func TestConformanceNewSocketsStartDisabled(t *testing.T) {
 	finish(t, r)
 }
 
-// TestConformanceRequestFlags: §2.6 flag rules on a connected socket. Send takes
+// TestConformanceRequestFlags: SPEC.md §2.6 flag rules on a connected socket. Send takes
 // WSK_FLAG_NODELAY; WSK_FLAG_OOB and unknown flags are STATUS_NOT_SUPPORTED. Receive
 // takes WAITALL or DRAIN, anything else is STATUS_NOT_SUPPORTED. Bind, Connect, ConnectEx
 // and Disconnect flags other than the defined ones are STATUS_INVALID_PARAMETER. A

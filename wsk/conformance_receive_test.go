@@ -35,10 +35,10 @@ func cfWaitHeld(t *testing.T, ws *dispatch.Socket, n int) {
 	}
 }
 
-// TestConformanceReceiveCompletionTriggers: §2.6 — a WAITALL or DRAIN receive
+// TestConformanceReceiveCompletionTriggers: SPEC.md §2.6 — a WAITALL or DRAIN receive
 // completes on buffer full (WAITALL only), the peer's graceful disconnect, an abortive
 // disconnect by either side, cancellation, or close; with the status and byte count of
-// the model (§9): partial data is kept on FIN and on cancel, close cancels with 0 bytes.
+// the model (SPEC.md §9): partial data is kept on FIN and on cancel, close cancels with 0 bytes.
 func TestConformanceReceiveCompletionTriggers(t *testing.T) {
 	type outcome struct {
 		st   irp.Status
@@ -136,7 +136,7 @@ func cfInQueue(t *testing.T, ws *dispatch.Socket) uint64 {
 	return binary.LittleEndian.Uint64(out)
 }
 
-// TestConformanceBufferChains: WSK_BUF rules of §2.8 on the wire. A chain longer than
+// TestConformanceBufferChains: WSK_BUF rules of SPEC.md §2.8 on the wire. A chain longer than
 // one readv/writev takes (more than 64 pieces), empty pieces, an Offset into the first
 // piece and a Length that ends inside a piece: send sends exactly Length bytes from
 // Offset on, and a WAITALL receive fills exactly those bytes, in order.

@@ -17,13 +17,13 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Conformance of the registration functions (reference §2.2, §3.6) and of the
-// client-level provider table after Deregister (§2.3). The wait modes of
+// Conformance of the registration functions (SPEC.md §2.2, §3.6) and of the
+// client-level provider table after Deregister (SPEC.md §2.3). The wait modes of
 // CaptureProviderNPI, the refusal of every provider member once deregistration began,
 // and Deregister waiting for provider-level IRPs that are still pending.
 
 // TestConformanceCaptureWaitModes: each wait mode of WskCaptureProviderNPI against a
-// provider that is not ready yet, and again once it is (§2.2). Every success is
+// provider that is not ready yet, and again once it is (SPEC.md §2.2). Every success is
 // counted in Stats.Captures and balanced by one release.
 func TestConformanceCaptureWaitModes(t *testing.T) {
 	for _, tc := range []struct {
@@ -395,7 +395,7 @@ func TestConformanceListChangeRacingDeregister(t *testing.T) {
 }
 
 // TestConformanceIndependentRegistrations: WskRegister may be called several times, each
-// registration with its own lifetime (§2.2). Deregistering one, with its sockets closed,
+// registration with its own lifetime (SPEC.md §2.2). Deregistering one, with its sockets closed,
 // returns while another still has a socket open and an IRP pending; that one goes on
 // working, and a client of the first used after its Deregister is refused.
 func TestConformanceIndependentRegistrations(t *testing.T) {

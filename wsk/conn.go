@@ -12,7 +12,7 @@ import (
 )
 
 // The members of the connection table. Each is called by dispatch's guard with the IRP
-// already entered, and follows the rule of §2.6: return irp.Pending (the IRP completes
+// already entered, and follows the rule of SPEC.md §2.6: return irp.Pending (the IRP completes
 // later) or complete the IRP before returning its status.
 
 // maxConnectExData is the largest buffer WskConnectEx takes.
@@ -117,15 +117,17 @@ func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
 	return s.syncResult(out, st)
 }
 
-// failUnadmitted completes the IRP of an op refused before admission and runs its after
-// hook, as complete does for admitted ops: a WskSocketConnect whose connect is refused
-// at once (a remote of the other family, port 0, a limit) must still destroy the socket
-// it made, or Deregister would wait for it forever.
+// failUnadmitted completes the IRP of an op refused before admission, runs its after hook
+// as complete does for admitted ops, and recycles it if pooled (nobody else saw it). The
+// hook matters: a WskSocketConnect whose connect is refused at once (a remote of the
+// other family, port 0, a limit) must still destroy the socket it made, or Deregister
+// would wait for it forever.
 func (o *op) failUnadmitted(st irp.Status) irp.Status {
 	failIRP(o.i, st)
 	if o.after != nil {
 		o.after(st)
 	}
+	o.recycle()
 	return st
 }
 
@@ -164,7 +166,7 @@ func connGetRemoteAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP)
 
 // peerNameLocked is getpeername, falling back to the address recorded when the
 // connection was made: once both directions are shut down gracefully Linux answers
-// ENOTCONN, but the WSK socket stays connected (fully disconnected, §3.5) until it is
+// ENOTCONN, but the WSK socket stays connected (fully disconnected, SPEC.md §3.5) until it is
 // closed, and still knows its peer. Called with mu held (getAddress).
 func (s *socket) peerNameLocked(fd int) (unix.Sockaddr, error) {
 	sa, err := unix.Getpeername(fd)
@@ -188,30 +190,23 @@ func connSend(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i *i
 	}
 	s := sockOf(ws)
 	o := newIOOp(i, opSend, buf, flags)
-	outp := getOut()
-	out := *outp
 	s.mu.Lock()
 	st := s.checkLocked(stConnected)
 	if st == irp.Success && s.state.has(stSendShut) {
 		st = irp.PipeDisconnected
 	}
-	if st == irp.Success {
-		st = s.admitLocked(o, buf.Length)
-	}
-	if st != irp.Success {
+	if st = s.admitAndQueueLocked(o, st, buf.Length, &s.sendQ); st != irp.Success {
 		s.mu.Unlock()
-		putOut(outp, out)
-		o.recycle() // never admitted: nobody else saw it
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
-	o.queued = true
-	s.sendQ = append(s.sendQ, o)
+	outp := getOut()
+	out := *outp
 	if len(s.sendQ) == 1 {
 		s.pumpSendLocked(&out)
 	}
 	st = s.pendLocked(o, &out)
 	if st == irp.Pending {
-		s.sendWaitedLocked() // the send backlog event reports the drain (events_conn.go)
+		s.sendWaitedLocked() // the send backlog event reports the drain (conn_events.go)
 	}
 	s.mu.Unlock()
 	s.complete(out)
@@ -245,18 +240,12 @@ func connReceive(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i
 		return irp.Success
 	}
 	o := newIOOp(i, opRecv, buf, flags)
-	if st == irp.Success {
-		st = s.admitLocked(o, 0)
-	}
-	if st != irp.Success {
+	if st = s.admitAndQueueLocked(o, st, 0, &s.recvQ); st != irp.Success {
 		s.mu.Unlock()
-		o.recycle() // never admitted: nobody else saw it
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
 	outp := getOut()
 	out := *outp
-	o.queued = true
-	s.recvQ = append(s.recvQ, o)
 	if len(s.recvQ) == 1 {
 		s.pumpRecvLocked(&out)
 	}
@@ -267,7 +256,7 @@ func connReceive(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i
 	return st
 }
 
-// connDisconnect is WskDisconnect (§3.3).
+// connDisconnect is WskDisconnect (SPEC.md §3.3).
 //
 // Graceful (flags 0): the optional final buffer is sent after every queued send, then the
 // write side is shut down (FIN); the IRP completes after that. New sends fail from the
@@ -310,16 +299,11 @@ func connDisconnect(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags
 	if st == irp.Success && s.state.has(stSendShut) {
 		st = irp.InvalidDeviceState
 	}
-	if st == irp.Success {
-		st = s.admitLocked(o, o.buf.Length)
-	}
-	if st != irp.Success {
+	if st = s.admitAndQueueLocked(o, st, o.buf.Length, &s.sendQ); st != irp.Success {
 		s.mu.Unlock()
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
 	s.state |= stSendShut
-	o.queued = true
-	s.sendQ = append(s.sendQ, o)
 	if len(s.sendQ) == 1 {
 		s.pumpSendLocked(&out)
 	}

@@ -111,7 +111,7 @@ func TestCloseResetsUnlessFullyDisconnected(t *testing.T) {
 	}
 }
 
-// Invariant 22 and the §9 order: every pending receive completes once with CANCELLED
+// Invariant 22 and the SPEC.md §9 order: every pending receive completes once with CANCELLED
 // before the close IRP's routine runs.
 func TestCloseCancelsPendingReceivesBeforeCloseIRP(t *testing.T) {
 	r, npi := newReg(t)

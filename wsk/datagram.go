@@ -11,7 +11,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Datagram sockets (WSK_FLAG_DATAGRAM_SOCKET, UDP over IPv4 or IPv6), reference §2.4.
+// Datagram sockets (WSK_FLAG_DATAGRAM_SOCKET, UDP over IPv4 or IPv6), SPEC.md §2.4.
 //
 // They reuse the socket record: ReceiveFrom IRPs live in recvQ and SendTo/SendMessages
 // IRPs in sendQ, so cancellation, the limits and the close protocol (which cancels every
@@ -27,12 +27,11 @@ const (
 	MsgMcast  uint32 = 0x0800 // MSG_MCAST
 )
 
-// maxDatagramBacklog bounds the datagrams the provider holds that nobody took yet (no
-// ReceiveFrom queued, the receive event disabled or refusing). The kernel is drained on
-// every readable edge (the engine is edge-triggered), so without this bound a silent
-// application would make the provider buffer without end. When full, new datagrams are
-// dropped and counted (dgram.dropped, Stats.DatagramsDropped): UDP semantics, as when the kernel's own receive
-// buffer overflows. Stats.DatagramsDropped counts these drops.
+// maxDatagramBacklog bounds the datagrams the provider holds that nobody took yet (no ReceiveFrom
+// queued, the receive event disabled or refusing). The kernel is drained on every readable edge
+// (the engine is edge-triggered), so without this bound a silent application would make the
+// provider buffer without end. When full, new datagrams are dropped and counted (dgram.dropped,
+// Stats.DatagramsDropped): UDP semantics, as when the kernel's own receive buffer overflows.
 const maxDatagramBacklog = 256
 
 // datagramTable is the provider table of datagram sockets.
@@ -55,7 +54,7 @@ type dgram struct {
 	backlog  []*dgramBuf    // received, not yet taken, oldest first (≤ maxDatagramBacklog)
 	lent     map[*dispatch.DatagramIndication][]*dgramBuf
 	dropped  int  // datagrams dropped: backlog full, or from a source other than remote
-	refused  bool // a static ReceiveFromEvent said DATA_NOT_ACCEPTED: wait for news (datagram_event.go)
+	refused  bool // a static ReceiveFromEvent said DATA_NOT_ACCEPTED: wait for news (datagram_events.go)
 	deadSent bool // the dead socket's NULL list was delivered (invariant 37)
 }
 
@@ -176,15 +175,10 @@ func (s *socket) sendDatagrams(bufs []dispatch.Buf, flags dispatch.Flags, remote
 			a.to, st = toSockaddr(s.family, dst)
 		}
 	}
-	if st == irp.Success {
-		st = s.admitLocked(o, bytes)
-	}
-	if st != irp.Success {
+	if st = s.admitAndQueueLocked(o, st, bytes, &s.sendQ); st != irp.Success {
 		s.mu.Unlock()
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
-	o.queued = true
-	s.sendQ = append(s.sendQ, o)
 	if len(s.sendQ) == 1 {
 		s.pumpDatagramSendLocked(&out)
 	}
@@ -209,23 +203,17 @@ func dgReceiveFrom(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags,
 	o := &op{i: i, kind: opRecv, buf: *buf, dg: &dgArgs{remote: remote, controlLen: controlLen, controlFlags: controlFlags}}
 	var out []*op
 	s.mu.Lock()
-	st := s.checkLocked(stBound)
-	if st == irp.Success {
-		st = s.admitLocked(o, 0)
-	}
-	if st != irp.Success {
+	if st := s.admitAndQueueLocked(o, s.checkLocked(stBound), 0, &s.recvQ); st != irp.Success {
 		s.mu.Unlock()
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
-	o.queued = true
-	s.recvQ = append(s.recvQ, o)
 	if len(s.recvQ) == 1 {
 		if s.pumpDatagramRecvLocked(&out) != nil {
 			dgOf(s).dieLocked(s, &out)
 			s.postReadable() // the loop tells an enabled ReceiveFromEvent (NULL list)
 		}
 	}
-	st = s.pendLocked(o, &out)
+	st := s.pendLocked(o, &out)
 	s.mu.Unlock()
 	return s.syncResult(out, st)
 }
@@ -257,7 +245,7 @@ func dgRelease(ws *dispatch.Socket, list *dispatch.DatagramIndication) irp.Statu
 	return irp.Success
 }
 
-// datagramIoctl serves SIO_WSK_SET_REMOTE_ADDRESS and SIO_WSK_SET_SENDTO_ADDRESS (§2.9)
+// datagramIoctl serves SIO_WSK_SET_REMOTE_ADDRESS and SIO_WSK_SET_SENDTO_ADDRESS (SPEC.md §2.9)
 // on a bound datagram socket (STATUS_INVALID_DEVICE_STATE before bind). in is a SOCKADDR
 // (see SockaddrBytes); an input of size 0 clears the address. The remote address connects
 // the kernel socket, so the kernel filters incoming datagrams by source (the provider

@@ -19,7 +19,7 @@ import (
 
 // killTransport makes ws's descriptor stop being a socket (dup3 of an epoll descriptor
 // over it): socket syscalls on it then fail with ENOTSOCK and reads with EINVAL, the
-// "transport died" case of §3.5 that a real stack reports with STATUS_FILE_FORCED_CLOSED.
+// "transport died" case of SPEC.md §3.5 that a real stack reports with STATUS_FILE_FORCED_CLOSED.
 // The number stays taken (closing it instead could let another test's descriptor reuse
 // it). The loop is then made to look, both ways.
 func killTransport(t *testing.T, ws *dispatch.Socket) {
@@ -115,7 +115,7 @@ func TestDatagramEnableWakesBacklog(t *testing.T) {
 	finish(t, r)
 }
 
-// TestDatagramEnableNeedsBind: the receive-from event is enabled after bind (§2.7).
+// TestDatagramEnableNeedsBind: the receive-from event is enabled after bind (SPEC.md §2.7).
 func TestDatagramEnableNeedsBind(t *testing.T) {
 	r, npi := newReg(t)
 	io := do(t, 1, func(i *irp.IRP) irp.Status {
@@ -129,10 +129,11 @@ func TestDatagramEnableNeedsBind(t *testing.T) {
 	finish(t, r)
 }
 
-// TestDatagramDeadSocket checks invariant 37 on the real path: the descriptor stops being
-// a socket while a ReceiveFromEvent call runs, and a ReceiveFrom finds out. The NULL list
-// comes once, after the running call returned (calls are serial); from then on every call answers STATUS_FILE_FORCED_CLOSED
-// until the socket is closed, and the list the application kept cannot be released.
+// TestDatagramDeadSocket checks invariant 37 on the real path: the descriptor stops being a socket
+// while a ReceiveFromEvent call runs, and a ReceiveFrom finds out. The NULL list comes once, after
+// the running call returned (calls are serial); from then on every call answers
+// STATUS_FILE_FORCED_CLOSED until the socket is closed, and the list the application kept cannot be
+// released.
 func TestDatagramDeadSocket(t *testing.T) {
 	r, npi := newReg(t)
 	lists := make(chan *dispatch.DatagramIndication, 8)
@@ -363,5 +364,38 @@ func TestDatagramEventToggleStress(t *testing.T) {
 		require.Less(t, v, total, "a datagram nobody sent")
 		require.Equal(t, 1, n, "datagram %s delivered twice", d)
 	}
+	finish(t, r)
+}
+
+// TestDatagramEarlyRelease: a datagram list released by another goroutine before its
+// ReceiveFromEvent returned STATUS_PENDING is fine; returning SUCCESS after releasing it
+// is a misuse, counted.
+func TestDatagramEarlyRelease(t *testing.T) {
+	r, npi := newReg(t)
+	var ws *dispatch.Socket
+	answer := make(chan irp.Status, 4)
+	released := make(chan irp.Status, 4)
+	cd := &dispatch.ClientDatagramDispatch{ReceiveFromEvent: func(_ any, _ dispatch.Flags, list *dispatch.DatagramIndication) irp.Status {
+		done := make(chan struct{})
+		go func() {
+			released <- ws.Datagram().Release(ws, list)
+			close(done)
+		}()
+		<-done
+		return <-answer
+	}}
+	w, addr := newDgSocket(t, npi, AFInet, nil, cd)
+	ws = w
+	c, _ := udpPeer(t, AFInet)
+	require.Equal(t, irp.Success, setEvents(ws, dispatch.EventReceiveFrom))
+
+	answer <- irp.Pending
+	peerWrite(t, c, addr, []byte("one"))
+	require.Equal(t, irp.Success, within(t, released))
+	answer <- irp.Success
+	peerWrite(t, c, addr, []byte("two"))
+	require.Equal(t, irp.Success, within(t, released))
+	require.Eventually(t, func() bool { return r.Stats().Misuse == 1 }, waitLimit, time.Millisecond)
+	closeSocketSync(t, ws)
 	finish(t, r)
 }

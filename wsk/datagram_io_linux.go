@@ -188,23 +188,16 @@ func sendDatagram(fd int, b *dispatch.Buf, segs [][]byte, to unix.Sockaddr) (int
 	} else {
 		segs = segmentsFrom(b, 0, segs)
 	}
-	for {
-		var n int
-		var err error
-		if len(segs) <= 1 {
-			var p []byte
-			if len(segs) == 1 {
-				p = segs[0]
-			}
-			n, err = unix.SendmsgN(fd, p, nil, to, unix.MSG_NOSIGNAL)
-		} else {
-			n, err = unix.SendmsgBuffers(fd, segs, nil, to, unix.MSG_NOSIGNAL)
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
+	if len(segs) > 1 {
+		return ignoringEINTR(func() (int, error) {
+			return unix.SendmsgBuffers(fd, segs, nil, to, unix.MSG_NOSIGNAL)
+		})
 	}
+	var p []byte
+	if len(segs) == 1 {
+		p = segs[0]
+	}
+	return ignoringEINTR(func() (int, error) { return unix.SendmsgN(fd, p, nil, to, unix.MSG_NOSIGNAL) })
 }
 
 // disconnectDatagram dissolves a UDP socket's association (connect with AF_UNSPEC): the

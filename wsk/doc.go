@@ -1,32 +1,55 @@
 // Package wsk is the Winsock Kernel provider of gowsk: registration, the client-level
 // provider table, and sockets on real OS sockets driven by the epoll engine
 // (wsk/internal/engine). An application uses it exactly as a WSK client driver uses
-// Windows: Register, CaptureProviderNPI, create sockets through the provider table, call
-// the socket's dispatch table with IRPs, close every socket, ReleaseProviderNPI,
-// Deregister.
+// Windows: [Register], [Registration.CaptureProviderNPI], create sockets through the
+// provider table ([ProviderNPI].Dispatch), call the socket's dispatch table with IRPs,
+// close every socket, [Registration.ReleaseProviderNPI], [Registration.Deregister].
+//
+// Section numbers (SPEC.md §3.1) cite the repository's specification; "invariant N" is the
+// N-th invariant of its numbered list, SPEC.md §10.
 //
 // # The model
 //
-// Every asynchronous call takes an *irp.IRP and returns an irp.Status: irp.Pending means
-// the IRP completes later; any other value means the IRP has already been completed with
-// that status (invariants 9-11). Completion routines run on whatever goroutine finishes
-// the request: the caller's (the fast path: a send the kernel takes at once, a receive
-// with data waiting), an engine loop's (readiness), or a canceller's. They run with no
-// provider lock held and must not block: a loop serves many sockets.
+// Every asynchronous call takes an *[irp.IRP] and returns an [irp.Status]: [irp.Pending]
+// means the IRP completes later; any other value means the IRP has already been completed
+// with that status (invariants 9-11). Completion routines run on whatever goroutine
+// finishes the request: the caller's (the fast path: a send the kernel takes at once, a
+// receive with data waiting), an engine loop's (readiness), or a canceller's. They run with
+// no provider lock held and must not block: a loop serves many sockets.
 //
-// A socket's Dispatch is dispatch's guard table (see package dispatch): every call holds
+// A socket's Dispatch is dispatch's guard table (see package [dispatch]): every call holds
 // the socket's rundown, and CloseSocket reaches the provider only once no call is in
 // flight. Each socket is a record (socket.go) with one mutex over its queues and state;
 // pending IRPs are records in the queues, not goroutines, and finish when the engine
 // reports readiness. Terminal errors are sticky: Linux reports a reset once, the socket
-// reports it to every later call. Every queue and count is bounded (Limits); a bound hit
+// reports it to every later call. Every queue and count is bounded ([Limits]); a bound hit
 // is STATUS_INSUFFICIENT_RESOURCES, never a panic.
 //
-// Use Call (or irp.Do) for a synchronous call from ordinary Go code.
+// Use [Call] (or [irp.Do]) for a synchronous call from ordinary Go code.
+//
+// # Callbacks and buffers
+//
+// Event callbacks (the dispatch.Client*Dispatch tables) run on an engine loop goroutine under
+// recover: they must not block and must never wait for a request on their own socket (they may
+// start requests and close the socket). A panicking callback aborts its socket only (counted in
+// [Stats].CallbackPanics). Buffers passed to a call stay the provider's until its IRP completes; an
+// indication list a receive event retains (returns irp.Pending) is the application's until it gives
+// it back with the table's Release. The rules in full are in package dispatch's Callbacks and
+// Buffers sections.
+//
+// # Misuse
+//
+// Misuse is a status, never a panic: a bad argument or state is STATUS_INVALID_PARAMETER,
+// STATUS_INVALID_DEVICE_STATE or STATUS_INVALID_HANDLE, and a breach the provider can only
+// tolerate is counted in [Stats] (Misuse, DoubleDeregister, UnbalancedRelease) and logged
+// to the [WithLogger] logger (silent without one). Misuse of the layers below is counted
+// process-wide in Stats.IRPViolations (an IRP completed twice, a pending IRP freed or
+// reused) and Stats.UnbalancedRundownReleases; irp and refcount log the first of each kind
+// to slog.Default. With GOWSK_VERIFIER=1 these panic instead, like Driver Verifier.
 //
 // # The close protocol
 //
-// WskCloseSocket follows reference §3.1, in this order (close.go):
+// WskCloseSocket follows SPEC.md §3.1, in this order (socket_close.go):
 //
 //  1. begin the socket's rundown (done by dispatch's guard);
 //  2. refuse new calls with STATUS_INVALID_HANDLE (the guard);
@@ -42,10 +65,10 @@
 //     loop right after that handler returns;
 //  8. complete the close IRP last: the single "everything is finished" signal.
 //
-// No step blocks: the waits are refcount WaitFunc continuations, so a completion routine
-// or callback of the socket may close it. Never wait for the close IRP inside one of them.
-// For a clean (FIN, no RST) close: Disconnect gracefully and wait for its IRP, see the
-// peer's disconnect (a receive completing with 0 bytes), then close. Input the
+// No step blocks: the waits are [refcount.Rundown.WaitFunc] continuations, so a completion
+// routine or callback of the socket may close it. Never wait for the close IRP inside one
+// of them. For a clean (FIN, no RST) close: Disconnect gracefully and wait for its IRP, see
+// the peer's disconnect (a receive completing with 0 bytes), then close. Input the
 // application never read means the peer's FIN was never seen, so that close is abortive
 // too: counted in Stats.ResetsSent and sent at once, never a clean-looking close
 // followed by a surprise RST from the kernel. Bytes a receive event was shown but did
@@ -70,9 +93,9 @@
 //
 // # Deregistration
 //
-// Deregister is the last rundown: it wakes blocked captures (STATUS_DEVICE_NOT_READY),
-// refuses new captures, provider calls and sockets, cancels pending
-// WSK_TRANSPORT_LIST_CHANGE IRPs, and waits for every capture released, every provider
+// [Registration.Deregister] is the last rundown: it wakes blocked captures
+// (STATUS_DEVICE_NOT_READY), refuses new captures, provider calls and sockets, cancels
+// pending WSK_TRANSPORT_LIST_CHANGE IRPs, and waits for every capture released, every provider
 // call returned, every provider IRP completed and every socket closed. Then it stops the
 // engine goroutines, so a deregistered provider leaves nothing running.
 //
@@ -88,13 +111,15 @@
 //	WSK_PROVIDER_CHARACTERISTICS         Characteristics
 //	WSK_NO_WAIT / WSK_INFINITE_WAIT      dispatch.NoWait / dispatch.InfiniteWait
 //	MAKE_WSK_VERSION                     dispatch.MakeVersion
-//	WSK_CLIENT_DISPATCH.WskClientEvent   dispatch.ClientDispatch.ClientEvent (never called: no events defined)
+//	WSK_CLIENT_DISPATCH.WskClientEvent   dispatch.ClientDispatch.ClientEvent (never called:
+//	                                     no events defined)
 //
 //	WSK_PROVIDER_DISPATCH (ProviderNPI.Dispatch):
 //	  WskSocket                          .Socket        (every category: basic, listen,
 //	                                                     connection, datagram, stream)
 //	  WskSocketConnect                   .SocketConnect
-//	  WskControlClient                   .ControlClient (TRANSPORT_LIST_QUERY, TRANSPORT_LIST_CHANGE,
+//	  WskControlClient                   .ControlClient (TRANSPORT_LIST_QUERY,
+//	                                                     TRANSPORT_LIST_CHANGE,
 //	                                                     SET_STATIC_EVENT_CALLBACKS)
 //	  WskGetAddressInfo                  .GetAddressInfo (net.DefaultResolver)
 //	  WskFreeAddressInfo                 .FreeAddressInfo
@@ -102,7 +127,8 @@
 //
 //	WSK_PROVIDER_BASIC_DISPATCH (Socket.Basic()):
 //	  WskControlSocket                   .ControlSocket (SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF,
-//	                                                     SO_ERROR, TCP_NODELAY, SO_WSK_EVENT_CALLBACK,
+//	                                                     SO_ERROR, TCP_NODELAY,
+//	                                                     SO_WSK_EVENT_CALLBACK,
 //	                                                     SIO_WSK_QUERY_RECEIVE_BACKLOG,
 //	                                                     SIO_WSK_QUERY_IDEAL_SEND_BACKLOG)
 //	  WskCloseSocket                     .CloseSocket
@@ -114,37 +140,55 @@
 //	  WskSend                            .Send
 //	  WskReceive                         .Receive (WSK_FLAG_WAITALL, WSK_FLAG_DRAIN)
 //	  WskDisconnect                      .Disconnect (graceful, WSK_FLAG_ABORTIVE)
-//	  WskRelease                         .Release (lists retained by ReceiveEvent; unknown list: INVALID_PARAMETER)
+//	  WskRelease                         .Release (lists retained by ReceiveEvent; unknown
+//	                                     list: INVALID_PARAMETER)
 //	  WskConnectEx                       .ConnectEx
 //	  WskSendEx / WskReceiveEx           .SendEx / .ReceiveEx (reserved: STATUS_NOT_SUPPORTED)
-//	WSK_PROVIDER_LISTEN_DISPATCH         Socket.Listen()   (TCP, listen.go; listen(2) backlog SOMAXCONN)
+//	WSK_PROVIDER_LISTEN_DISPATCH         Socket.Listen() (TCP, listen.go; backlog SOMAXCONN)
 //	  WskBind                            .Bind (binds and listens)
-//	  WskAccept                          .Accept (new socket in IoStatus.Object; queued IRP beats the event)
-//	  WskInspectComplete                 .InspectComplete (SO_CONDITIONAL_ACCEPT, inspect.go)
+//	  WskAccept                          .Accept (new socket in IoStatus.Object; a queued
+//	                                     IRP beats the event)
+//	  WskInspectComplete                 .InspectComplete (SO_CONDITIONAL_ACCEPT,
+//	                                     listen_inspect.go)
 //	  WskGetLocalAddress                 .GetLocalAddress
-//	  SO_CONDITIONAL_ACCEPT              ControlSocket(Set/GetOption, dispatch.SOConditionalAccept), before bind
+//	  SO_CONDITIONAL_ACCEPT              ControlSocket(Set/GetOption,
+//	                                     dispatch.SOConditionalAccept), before bind
 //	WSK_PROVIDER_DATAGRAM_DISPATCH       Socket.Datagram() (UDP v4/v6, datagram.go)
 //	  WskSendTo / WskSendMessages        .SendTo / .SendMessages (complete once in the kernel)
 //	  WskReceiveFrom                     .ReceiveFrom (MsgTrunc in controlFlags)
 //	  WskRelease (datagram list)         .Release (lists retained by ReceiveFromEvent)
 //	  SIO_WSK_SET_REMOTE_ADDRESS,        ControlSocket(Ioctl, ...) with a SOCKADDR input
 //	  SIO_WSK_SET_SENDTO_ADDRESS           (SockaddrBytes / ParseSockaddr)
-//	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream()   (stream.go: Bind, then Listen or Connect commits)
+//	WSK_PROVIDER_STREAM_DISPATCH         Socket.Stream() (stream.go: Bind, then Listen or
+//	                                     Connect commits)
 //	  WskListen                          .Listen (others as the listen and connection tables)
 //
-//	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK (events.go, control.go):
-//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (read bytes, the rest held; serial; pause after partial/DATA_NOT_ACCEPTED; NULL list: dead)
-//	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent (peer FIN; RST with FlagAbortive)
-//	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent (SO_SNDBUF/2, on change or drain)
-//	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent (nil socket: listener dead; inherits the listener's connection events)
-//	  WskInspectEvent / WskAbortEvent    ClientListenDispatch.InspectEvent / .AbortEvent (after the kernel handshake: Reject resets)
-//	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent (NULL list: dead; undelivered datagrams: bounded
-//	                                     backlog of 256, drop when full, counted in Stats.DatagramsDropped)
-//	  WSK_CLIENT_STREAM_DISPATCH         ClientStreamDispatch{Listen, Connect} (accept event after bind; connection events once
-//	                                     connected, or to inherit once listening)
-//	  WSK_EVENT_DISABLE while running    STATUS_EVENT_PENDING (no IRP) / STATUS_PENDING, IRP completed when the call returned
-//	  WSK_SET_STATIC_EVENT_CALLBACKS     ControlClient(dispatch.SetStaticEventCallbacks): once, before any socket; enabled at
-//	                                     creation per category, never disabled (INVALID_PARAMETER), stay on after DATA_NOT_ACCEPTED
+//	Events (dispatch.Client*Dispatch), enabled with SO_WSK_EVENT_CALLBACK (events.go,
+//	socket_control.go):
+//	  WskReceiveEvent                    ClientConnectionDispatch.ReceiveEvent (read bytes,
+//	                                     the rest held; serial; pause after partial or
+//	                                     DATA_NOT_ACCEPTED; NULL list: dead)
+//	  WskDisconnectEvent                 ClientConnectionDispatch.DisconnectEvent (peer FIN;
+//	                                     RST with FlagAbortive)
+//	  WskSendBacklogEvent                ClientConnectionDispatch.SendBacklogEvent
+//	                                     (SO_SNDBUF/2, on change or drain)
+//	  WskAcceptEvent                     ClientListenDispatch.AcceptEvent (nil socket:
+//	                                     listener dead; inherits the listener's
+//	                                     connection events)
+//	  WskInspectEvent / WskAbortEvent    ClientListenDispatch.InspectEvent / .AbortEvent
+//	                                     (after the kernel handshake: Reject resets)
+//	  WskReceiveFromEvent                ClientDatagramDispatch.ReceiveFromEvent (NULL list:
+//	                                     dead; undelivered datagrams: bounded backlog of
+//	                                     256, drop when full, Stats.DatagramsDropped)
+//	  WSK_CLIENT_STREAM_DISPATCH         ClientStreamDispatch{Listen, Connect} (accept event
+//	                                     after bind; connection events once connected, or
+//	                                     to inherit once listening)
+//	  WSK_EVENT_DISABLE while running    STATUS_EVENT_PENDING (no IRP) / STATUS_PENDING,
+//	                                     IRP completed when the call returned
+//	  WSK_SET_STATIC_EVENT_CALLBACKS     ControlClient(dispatch.SetStaticEventCallbacks):
+//	                                     once, before any socket; enabled at creation per
+//	                                     category, never disabled (INVALID_PARAMETER), stay
+//	                                     on after DATA_NOT_ACCEPTED
 //
 //	AF_INET, AF_INET6, SOCK_STREAM, …    AFInet, AFInet6 (23; Linux's 10 accepted), SockStream, …
 //	SO_KEEPALIVE, SO_SNDBUF, TCP_NODELAY SOKeepAlive, SOSndBuf, TCPNoDelay (Winsock numbers)

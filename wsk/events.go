@@ -8,7 +8,7 @@ import (
 )
 
 // eventGate tracks which event callbacks of one socket are running, so that disabling a
-// running callback can wait for it (§2.7, invariant 35). It lives in the socket and is
+// running callback can wait for it (SPEC.md §2.7, invariant 35). It lives in the socket and is
 // guarded by socket.mu.
 //
 //	field     meaning
@@ -81,7 +81,7 @@ func completeDisables(done []*irp.IRP) {
 //     call returned; the result is STATUS_PENDING;
 //   - with a call in progress and no IRP: STATUS_EVENT_PENDING (an NT_SUCCESS value).
 //
-// The caller has refused static events (they can never be disabled, §2.7) and the
+// The caller has refused static events (they can never be disabled, SPEC.md §2.7) and the
 // connection events of a listener (they only say what accepted sockets inherit).
 func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
 	s.events &^= mask
@@ -103,7 +103,7 @@ func (s *socket) enabledLocked(mask dispatch.EventMask) {
 }
 
 // handedOutLocked is told when an accepted socket reaches the application (through
-// WskAccept or WskAcceptEvent, accept.go): its static events, held back while nobody
+// WskAccept or WskAcceptEvent, listen_accept.go): its static events, held back while nobody
 // owned it (it had no callbacks yet), start now.
 func (s *socket) handedOutLocked() {
 	if s.events != 0 {
@@ -135,7 +135,7 @@ func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
 		ce, _ := s.ext.(*connEvents)
 		if ce == nil {
 			if s.ext != nil {
-				return // a listener's held connection (inspect.go): handedOutLocked comes later
+				return // a listener's held connection (listen_inspect.go): handedOutLocked comes later
 			}
 			ce = newConnEvents()
 			s.ext = ce

@@ -7,7 +7,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// staticEvents is a registration's WSK_SET_STATIC_EVENT_CALLBACKS state (§2.3, §2.7): the
+// staticEvents is a registration's WSK_SET_STATIC_EVENT_CALLBACKS state (SPEC.md §2.3, §2.7): the
 // events every socket gets enabled at creation, according to its category. It is one
 // atomic word, so setting it and creating a socket need no lock between them:
 //

@@ -26,10 +26,10 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Invariants of reference §10 that the other test files cover only in part: the IRP
+// Invariants of SPEC.md §10 that the other test files cover only in part: the IRP
 // information contract (12), stack locations (20), sticky terminal errors, every bound
 // of Limits, every Stats field, the logger being silent unless asked for, dead and
-// refusing listeners (36, 37), bad client tables, and the §3.5 state machine driven by
+// refusing listeners (36, 37), bad client tables, and the SPEC.md §3.5 state machine driven by
 // random sequences.
 
 // TestInvariantInformationBounded: invariant 12. A receive never reports more than
@@ -337,7 +337,7 @@ func TestInvariantLimits(t *testing.T) {
 		finish(t, r)
 	})
 	t.Run("pending per socket and sockets", func(t *testing.T) {
-		// TestLimits (conn_more_test.go) covers MaxPendingPerSocket and MaxSockets; here
+		// TestLimits (socket_test.go) covers MaxPendingPerSocket and MaxSockets; here
 		// the defaults: a zero Limits means DefaultLimits.
 		require.Equal(t, DefaultLimits, Limits{}.withDefaults())
 		require.Equal(t, DefaultLimits, Limits{MaxSockets: -1, MaxPendingTotal: -5}.withDefaults())
@@ -584,7 +584,7 @@ func TestInvariantRefusedAcceptSocketIsClosed(t *testing.T) {
 						panic("refuse by panicking")
 					}
 					if how == "closed by the application, then refused" {
-						// Closing from a callback is allowed (§3.1); the provider's own
+						// Closing from a callback is allowed (SPEC.md §3.1); the provider's own
 						// close of the refused socket must then not close it again.
 						appClose <- start(t, s.StackSize(), func(i *irp.IRP) irp.Status { return s.Basic().CloseSocket(s, i) })
 					}
@@ -681,7 +681,7 @@ func TestInvariantTypedNilClientTables(t *testing.T) {
 }
 
 // TestInvariantConnectionStateMachine: random sequences of calls and peer actions
-// checked against the state machine of §3.5: LocalGraceful (after a graceful
+// checked against the state machine of SPEC.md §3.5: LocalGraceful (after a graceful
 // Disconnect: sends fail with STATUS_PIPE_DISCONNECTED, a second graceful Disconnect is
 // STATUS_INVALID_DEVICE_STATE, receives go on), RemoteGraceful (a receive returned 0
 // bytes: receives keep returning 0, sends go on), Aborted (after an abortive Disconnect:

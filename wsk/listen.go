@@ -17,7 +17,7 @@ import (
 // kernel's queue; closing the listener resets them (the peers see ECONNRESET).
 const listenBacklog = unix.SOMAXCONN
 
-// listenTable is the provider table of listening sockets (§2.4 order).
+// listenTable is the provider table of listening sockets (SPEC.md §2.4 order).
 var listenTable = dispatch.ListenDispatch{
 	BasicDispatch:   basicTable,
 	Bind:            listenBind,
@@ -57,7 +57,7 @@ type listener struct {
 //	deadToldInspect the NULL InspectID was gathered (conditional listeners with an
 //	                InspectEvent), or there was none to give. Set at once on the loop
 //	                when the death is seen: inspect calls run on the listener's loop one
-//	                after another, so none is running then, and inspect (inspect.go)
+//	                after another, so none is running then, and inspect (listen_inspect.go)
 //	                makes no call for a connection still queued behind it.
 //	deadToldAccept  the NULL AcceptSocket was gathered, or there was none to give. It
 //	                waits while an accept call is running or queued (EventAccept in the

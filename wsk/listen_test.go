@@ -209,8 +209,8 @@ func TestListenCloseCancelsPendingAccepts(t *testing.T) {
 	finish(t, r)
 }
 
-// reliability test 23 (ListenerCloseCancelsAccepts): connections queued but never
-// accepted see ECONNRESET when the listener closes.
+// TestListenCloseResetsQueued is TESTING.md case 23 (ListenerCloseCancelsAccepts): connections
+// queued but never accepted see ECONNRESET when the listener closes.
 func TestListenCloseResetsQueued(t *testing.T) {
 	r, npi := newReg(t)
 	ls := newListenSock(t, npi, nil, nil)

@@ -19,7 +19,7 @@ import (
 )
 
 // Private network namespaces for the tests that use the kernel's TCP counters as an
-// oracle (reliability §3.1, §6 D). Counters such as Tcp OutRsts are per namespace: in a
+// oracle (TESTING.md cases 27–37). Counters such as Tcp OutRsts are per namespace: in a
 // fresh one, only this test's sockets move them, so "the close sent exactly one RST" can
 // be asserted as a delta, whatever else runs on the machine.
 //

@@ -39,7 +39,7 @@ var transports = []struct{ sotype, proto, family uint16 }{
 }
 
 // wskControlClient is WskControlClient. Whether the IRP is required or forbidden depends
-// on the code (§2.3); a wrong choice gives STATUS_INVALID_PARAMETER (with the IRP, if
+// on the code (SPEC.md §2.3); a wrong choice gives STATUS_INVALID_PARAMETER (with the IRP, if
 // any, completed).
 func wskControlClient(c *dispatch.Client, code dispatch.ClientControl, in, out []byte,
 	outReturned *int, i *irp.IRP) irp.Status {
@@ -155,9 +155,7 @@ func (r *Registration) cancelListChange(i *irp.IRP) {
 	if !mine {
 		return
 	}
-	r.ctr.irpsPending.Add(-1)
-	r.ctr.irpsCompleted.Add(1)
-	r.ctr.irpsCancelled.Add(1)
+	r.ctr.irpEnded(irp.Cancelled)
 	i.Complete(irp.Cancelled, 0)
 	r.leaveCall()
 }
@@ -197,11 +195,7 @@ func (r *Registration) runResolver(i *irp.IRP, fn func(ctx context.Context) irp.
 		st := fn(ctx)
 		i.SetCancelRoutine(nil)
 		cancel()
-		r.ctr.irpsPending.Add(-1)
-		r.ctr.irpsCompleted.Add(1)
-		if st == irp.Cancelled {
-			r.ctr.irpsCancelled.Add(1)
-		}
+		r.ctr.irpEnded(st)
 		i.Complete(st, 0)
 	}()
 	return irp.Pending

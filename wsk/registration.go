@@ -46,10 +46,10 @@ var providerVersion = dispatch.MakeVersion(1, 0)
 // of each method (CaptureProviderNPI with a wait and Deregister block; never call them from
 // a completion routine or event callback).
 //
-// Lifetime is one rundown (reference §3.6): every capture, every provider-level call in
-// progress, every provider-level IRP pending and every open socket holds a reference of
-// rd; Deregister begins the rundown (no new capture, call or socket) and waits for it to
-// drain, then stops the engine.
+// Lifetime is one rundown (SPEC.md §3.6): every capture, every provider-level call in
+// progress, every provider-level IRP pending and every open socket holds a reference on
+// the registration; Deregister begins the rundown (no new capture, call or socket) and
+// waits for it to drain, then stops the engine.
 type Registration struct {
 	npi    ClientNPI
 	log    *slog.Logger
@@ -250,7 +250,10 @@ func (r *Registration) Stats() Stats {
 	if r == nil {
 		return Stats{}
 	}
-	return r.ctr.snapshot()
+	s := r.ctr.snapshot()
+	s.IRPViolations = irp.ViolationCount()
+	s.UnbalancedRundownReleases = refcount.UnbalancedReleases()
+	return s
 }
 
 // enterCall opens a provider-level call: false once Deregister has begun (the call must

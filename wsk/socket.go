@@ -13,21 +13,21 @@ import (
 	"github.com/gowsk/gowsk/wsk/internal/engine"
 )
 
-// sockState is the socket's state word (reference §3.5), guarded by socket.mu. Bits only
+// sockState is the socket's state word (SPEC.md §3.5), guarded by socket.mu. Bits only
 // ever get set, never cleared, except stConnecting (cleared when the connect finishes);
 // so a test of a bit taken under mu stays true.
 //
-//	bit              set when                                    meaning afterwards
-//	stBound          Bind succeeded (Connect binds implicitly)   GetLocalAddress works
-//	stConnecting     a nonblocking connect is in progress         Connect/ConnectEx refused
-//	stConnected      the connect completed (or accept)            Send/Receive/Disconnect allowed
-//	stListening      Listen (later phase)                          connection functions refused
-//	stSendShut       a graceful Disconnect was accepted           new sends refused
-//	stLocalGraceful  shutdown(SHUT_WR) done (FIN sent)            LocalGraceful of §3.5
-//	stRemoteGraceful a read returned 0 (the peer's FIN)           receives complete with 0 bytes
-//	stAborted        a reset was sent or seen, or I/O failed       every I/O fails with sticky
-//	stDead           the transport died (§3.5 Dead)               every call STATUS_FILE_FORCED_CLOSED
-//	stClosing        the close protocol reached step 5            nothing new is queued
+//	bit              set when                                 meaning afterwards
+//	stBound          Bind succeeded (Connect binds implicitly) GetLocalAddress works
+//	stConnecting     a nonblocking connect is in progress      Connect/ConnectEx refused
+//	stConnected      the connect completed (or accept)         Send/Receive/Disconnect allowed
+//	stListening      a listen socket's Bind, a stream's Listen  connection functions refused
+//	stSendShut       a graceful Disconnect was accepted        new sends refused
+//	stLocalGraceful  shutdown(SHUT_WR) done (FIN sent)         LocalGraceful of SPEC.md §3.5
+//	stRemoteGraceful a read returned 0 (the peer's FIN)        receives complete with 0 bytes
+//	stAborted        a reset was sent or seen, or I/O failed   every I/O fails with sticky
+//	stDead           the transport died (SPEC.md §3.5 Dead)    every call FILE_FORCED_CLOSED
+//	stClosing        the close protocol reached step 5         nothing new is queued
 //
 // stLocalGraceful|stRemoteGraceful is "fully disconnected": the only connected state that
 // closes without a reset.
@@ -48,10 +48,11 @@ const (
 
 func (st sockState) has(b sockState) bool { return st&b == b }
 
-// readinessExt is the extension point for the later phases (events, listen/accept,
-// datagram). The loop calls it with socket.mu held, after the queued IRPs took what they
-// could (a queued IRP always wins over an event, invariant 31). It must not block and must
-// not run user code: it appends the user calls to *after, which run once mu is released,
+// readinessExt is what a socket does with readiness beyond serving its queued IRPs: the connection
+// events (connEvents), the listener (listener), the datagram pump (dgram) and a conditional
+// connection's watcher (heldWatch). The loop calls it with socket.mu held, after the queued IRPs
+// took what they could (a queued IRP always wins over an event, invariant 31). It must not block
+// and must not run user code: it appends the user calls to *after, which run once mu is released,
 // each through socket.invokeCallback.
 type readinessExt interface {
 	readable(s *socket, after *[]func())
@@ -69,7 +70,7 @@ type readinessExt interface {
 // Lifetime: the socket holds one reference of its registration's rundown from creation to
 // the completion of its close IRP. inflight is held by every admitted IRP until its
 // completion has returned, callbacks by every user callback while it runs; the close
-// protocol (close.go) drains both before it completes the close IRP.
+// protocol (socket_close.go) drains both before it completes the close IRP.
 type socket struct {
 	ws     dispatch.Socket
 	reg    *Registration
@@ -79,8 +80,8 @@ type socket struct {
 	fd     int
 	efd    *engine.FD
 
-	// socketContext and clientDispatch are what the application passed at creation; the
-	// event phase hands socketContext to the callbacks of clientDispatch.
+	// socketContext and clientDispatch are what the application passed at creation: every
+	// event callback of clientDispatch gets socketContext.
 	socketContext  any
 	clientDispatch any
 
@@ -166,11 +167,11 @@ type op struct {
 	obj   any                 // the socket, for WskSocketConnect: completed with it on success only
 	dg    *dgArgs             // a datagram request's arguments (datagram.go)
 	after func(st irp.Status) // runs after the IRP completed (WskSocketConnect cleans up a failure)
-	acc   *acceptReq          // opAccept: the WskAccept parameters (accept.go)
+	acc   *acceptReq          // opAccept: the WskAccept parameters (listen_accept.go)
 
 	cancelFn  irp.CancelRoutine // o.cancel, made once (pooled ops keep it across uses)
 	cancelSet bool              // pendLocked gave the IRP cancelFn
-	pooled    bool              // from newIOOp: recycled after its completion (oppool.go)
+	pooled    bool              // from newIOOp: recycled after its completion (socket_oppool.go)
 	noReuse   bool              // a Cancel took the routine: it may still call o.cancel
 }
 
@@ -205,6 +206,20 @@ func (s *socket) admitLocked(o *op, bytes int) irp.Status {
 	return irp.Success
 }
 
+// admitAndQueueLocked is the prologue of every request that waits in a queue. st is the
+// result of the caller's state checks; if it is irp.Success, o is admitted against the
+// limits (admitLocked) and appended to q. Any other result means o was neither admitted
+// nor queued: the caller unlocks mu and refuses it with failUnadmitted.
+func (s *socket) admitAndQueueLocked(o *op, st irp.Status, bytes int, q *[]*op) irp.Status {
+	if st == irp.Success {
+		if st = s.admitLocked(o, bytes); st == irp.Success {
+			o.queued = true
+			*q = append(*q, o)
+		}
+	}
+	return st
+}
+
 // finishLocked dequeues o (if queued), records its final status and appends it to out for
 // completion after Unlock. The IRP's cancel routine slot is cleared: either it is still
 // there (we take it back) or a Cancel took it, and that cancel routine will find o no
@@ -224,20 +239,20 @@ func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
 		}
 	}
 	if o.i != nil && o.i.SetCancelRoutine(nil) == nil && o.cancelSet {
-		o.noReuse = true // a Cancel holds the routine: it will still call o.cancel (oppool.go)
+		o.noReuse = true // a Cancel holds the routine: it will still call o.cancel (socket_oppool.go)
 	}
 	s.npending--
 	s.queuedBytes -= o.bytes
 	o.st, o.info = st, uintptr(info)
 	if o.kind == opRecv && st == irp.Success {
-		s.receiveCompletedLocked() // ends a receive-event pause (events_conn.go, invariant 33)
+		s.receiveCompletedLocked() // ends a receive-event pause (conn_events.go, invariant 33)
 	}
 	*out = append(*out, o)
 }
 
 func removeOp(q []*op, o *op) []*op {
 	// The head is the common case (pumps, close, failLocked drain from the front): O(1),
-	// so draining a long queue is linear, not quadratic (reliability case 18).
+	// so draining a long queue is linear, not quadratic (TESTING.md case 18).
 	if len(q) > 0 && q[0] == o {
 		q[0] = nil
 		if len(q) == 1 {
@@ -268,9 +283,8 @@ func (s *socket) complete(out []*op) {
 // accounting is still undone, the ops after it (rest) are still completed, and the socket
 // is aborted (the peer sees RST: a panicking callback aborts only its own socket); then
 // the panic goes on, to the engine loop (which recovers and counts it in
-// Stats.EnginePanics) or to the goroutine that made the call. Without this, a routine
-// panicking on the loop left its inflight reference held: close never completed and
-// Deregister hung (reliability case 16).
+// Stats.EnginePanics) or to the goroutine that made the call. The inflight reference must
+// come back even then, or close never completes (TESTING.md case 16).
 func (s *socket) completeOne(o *op, rest []*op) {
 	done := false
 	defer func() {
@@ -284,16 +298,11 @@ func (s *socket) completeOne(o *op, rest []*op) {
 		s.complete(rest)
 		s.abort(irp.ConnectionAborted)
 	}()
-	c := &s.reg.ctr
-	c.irpsPending.Add(-1)
 	// The op stops counting against Limits.MaxPendingTotal before its routine runs: a
 	// routine (or the caller it wakes) that submits the next request at once must not
 	// be refused because of the request that just ended.
 	s.reg.pendingTotal.Add(-1)
-	c.irpsCompleted.Add(1)
-	if o.st == irp.Cancelled {
-		c.irpsCancelled.Add(1)
-	}
+	s.reg.ctr.irpEnded(o.st)
 	if o.i != nil {
 		if o.obj != nil && o.st == irp.Success {
 			o.i.CompleteObject(o.st, o.info, o.obj)
@@ -343,8 +352,8 @@ func (o *op) cancel(*irp.IRP) {
 		case o.kind == opRecv && o.n > 0:
 			s.finishLocked(o, irp.Success, o.n, &out)
 		case o.kind == opConnect:
-			// Finish o first: failLocked finishes s.connectOp too, and o is still it, so
-			// the other order completed the IRP twice (reliability case 11).
+			// Finish o first: failLocked finishes s.connectOp too, and o is still it
+			// (each IRP completes once, TESTING.md case 11).
 			s.state &^= stConnecting
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 			s.failLocked(irp.ConnectionAborted, &out)
@@ -465,7 +474,7 @@ func (s *socket) Writable() {
 	out := *outp
 	s.mu.Lock()
 	if s.state.has(stConnecting) && !s.state.has(stClosing) {
-		// After close began the descriptor may be closed (close.go step 7 runs off the
+		// After close began the descriptor may be closed (socket_close.go step 7 runs off the
 		// loop when no handler is running): a posted Writable must not touch it.
 		s.connectDoneLocked(&out)
 	}

@@ -1,8 +1,13 @@
 package wsk
 
-import "sync/atomic"
+import (
+	"sync/atomic"
 
-// Stats is a snapshot of a registration's counters. Each field is read atomically on its
+	"github.com/gowsk/gowsk/irp"
+)
+
+// Stats is a snapshot of a registration's counters (IRPViolations and
+// UnbalancedRundownReleases count the whole process). Each field is read atomically on its
 // own; under traffic the snapshot as a whole is not one instant. The field tags make it
 // ready for encoding/json (expvar, a debug endpoint).
 type Stats struct {
@@ -24,6 +29,15 @@ type Stats struct {
 	DoubleDeregister  uint64 `json:"double_deregister"`  // Deregister calls after the first
 	UnbalancedRelease uint64 `json:"unbalanced_release"` // ReleaseProviderNPI without a capture
 
+	// IRPViolations and UnbalancedRundownReleases count misuse of the layers below, and are
+	// process-wide (every IRP and every rundown guard in the process, of any registration
+	// or of none). Outside verifier mode (GOWSK_VERIFIER=1 or irp.SetVerifier) each such
+	// misuse is counted and the safe action taken: a second completion of an IRP is
+	// ignored, a release without an acquire is clamped. The first of each kind in the
+	// process is also logged to slog.Default at Warn level.
+	IRPViolations             uint64 `json:"irp_violations"`              // irp.ViolationCount()
+	UnbalancedRundownReleases uint64 `json:"unbalanced_rundown_releases"` // refcount.UnbalancedReleases()
+
 	// DatagramsDropped counts datagrams a datagram socket received and threw away because
 	// its backlog was full: no ReceiveFrom was queued and the receive-from event was off,
 	// paused or refusing, and maxDatagramBacklog (256) datagrams were already waiting
@@ -40,6 +54,16 @@ type counters struct {
 	resetsSent, callbackPanics, enginePanics, limitRejections   atomic.Uint64
 	misuse, doubleDeregister, unbalancedRelease                 atomic.Uint64
 	datagramsDropped                                            atomic.Uint64
+}
+
+// irpEnded counts the end of a counted pending IRP (socket or provider-level) whose final
+// status is st, just before it is completed.
+func (c *counters) irpEnded(st irp.Status) {
+	c.irpsPending.Add(-1)
+	c.irpsCompleted.Add(1)
+	if st == irp.Cancelled {
+		c.irpsCancelled.Add(1)
+	}
 }
 
 func (c *counters) snapshot() Stats {

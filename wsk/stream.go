@@ -12,10 +12,10 @@ import (
 // or WskConnectEx to a connection; once committed, the other role's functions return
 // STATUS_INVALID_DEVICE_STATE (the state word does it: stListening refuses connects and
 // I/O, stConnecting/stConnected refuse Listen and Accept). The members delegate to the
-// listen (listen.go, accept.go) and connection (conn.go) implementations. Sockets it
+// listen (listen.go, listen_accept.go) and connection (conn.go) implementations. Sockets it
 // accepts are connection sockets.
 
-// streamTable is the provider table of stream sockets (§2.4 order). SendEx and ReceiveEx
+// streamTable is the provider table of stream sockets (SPEC.md §2.4 order). SendEx and ReceiveEx
 // stay nil: dispatch's guard answers the reserved slots itself.
 var streamTable = dispatch.StreamDispatch{
 	BasicDispatch:    basicTable,

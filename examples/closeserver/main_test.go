@@ -77,7 +77,7 @@ tour complete
 func TestTour(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, tour(&out))
-	// Linux reports an RST that arrives in CLOSE_WAIT as EPIPE (reliability.md §3.2 #1).
+	// Linux reports an RST that arrives in CLOSE_WAIT as EPIPE.
 	// No step of the tour shuts a direction before resetting, so ECONNRESET is what the
 	// kernel gives, but either one is "was reset".
 	got := strings.ReplaceAll(out.String(), "read: EPIPE", "read: ECONNRESET")

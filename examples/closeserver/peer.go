@@ -49,7 +49,7 @@ func peerReadEnd(c net.Conn) string {
 
 // errName is the name a C programmer would print for what read(2) reported: EOF for a
 // zero-byte read, the errno's symbolic name when there is one (the tour prints the
-// actual errno: Linux may report an RST as EPIPE, see reliability.md §3.2).
+// actual errno: Linux reports an RST that arrives in CLOSE_WAIT as EPIPE).
 func errName(err error) string {
 	var errno syscall.Errno
 	switch {
@@ -77,5 +77,5 @@ var errnoNames = map[syscall.Errno]string{
 }
 
 // isReset reports whether what the peer saw is the RST: ECONNRESET, or EPIPE when Linux
-// got the RST in CLOSE_WAIT (reliability.md §3.2 #1).
+// got the RST in CLOSE_WAIT (Linux reports that one as EPIPE).
 func isReset(seen string) bool { return seen == "ECONNRESET" || seen == "EPIPE" }

@@ -96,7 +96,6 @@ func (t *tourT) call(s *dispatch.Socket, fn func(*irp.IRP) irp.Status) irp.IoSta
 	return wsk.Call(t.ctx, s.StackSize(), fn)
 }
 
-// resets is the provider's count of RSTs it caused so far.
 // receive is one WskReceive of up to 64 bytes on s, waited for.
 func (t *tourT) receive(s *dispatch.Socket) irp.IoStatusBlock {
 	in := dispatch.MakeBuf(make([]byte, 64))
@@ -109,6 +108,7 @@ func (t *tourT) send(s *dispatch.Socket, text string) irp.IoStatusBlock {
 	return t.call(s, func(i *irp.IRP) irp.Status { return s.Connection().Send(s, &out, 0, i) })
 }
 
+// resets is the provider's count of RSTs it caused so far.
 func (t *tourT) resets() uint64 { return t.p.reg.Stats().ResetsSent }
 
 // graceful: Disconnect with a final buffer sends it and then FIN; once the peer's FIN is

@@ -80,6 +80,7 @@
 // # Platforms
 //
 // Only Linux has a reactor so far. On every other OS the package compiles
-// but New returns ErrUnsupported ("engine: unsupported OS"); the provider
-// falls back to its portable engine on Go's runtime poller.
+// but New returns ErrUnsupported ("engine: unsupported OS"), and the
+// provider's Register fails with STATUS_NOT_SUPPORTED: there is no other
+// engine to fall back to.
 package engine

@@ -22,7 +22,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Churn (reliability §6 E, tests 42 FDReuseNoCrossTalk and 43 ChurnLeakCheck, scaled to
+// Churn (TESTING.md cases 42 FDReuseNoCrossTalk and 43 ChurnLeakCheck, scaled to
 // this machine): thousands of connect/send/close cycles from a few workers, each closing
 // at a random point. Every payload is the connection's id repeated, so a byte that
 // reaches the wrong peer (a descriptor number reused under a stale socket) shows at once

@@ -16,7 +16,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Deregistration is the last rundown (wsk-semantics §3.6): with many sockets of every
+// Deregistration is the last rundown (SPEC.md §3.6): with many sockets of every
 // category open — unbound, connecting, connected with receives and sends pending,
 // listening with accepts pending, datagram with a receive pending, basic, stream —
 // Deregister refuses new captures and sockets at once, keeps the open sockets working,
@@ -209,4 +209,31 @@ func (c *crCall) waitInfo(t *testing.T) uintptr {
 	io := c.wait(t)
 	require.Equal(t, irp.Success, io.Status)
 	return io.Information
+}
+
+// Invariant 4 (sockets): Deregister waits until every socket is closed.
+func TestDeregisterWaitsForOpenSockets(t *testing.T) {
+	r, npi := newReg(t)
+	ws, _ := connect(t, npi)
+	p := recv(t, ws, make([]byte, 4), 0)
+	r.ReleaseProviderNPI()
+	done := make(chan struct{})
+	go func() { r.Deregister(); close(done) }()
+	select {
+	case <-done:
+		require.FailNow(t, "Deregister returned with a socket open")
+	case <-time.After(20 * time.Millisecond):
+	}
+	// New sockets are refused meanwhile.
+	require.Equal(t, irp.DeviceNotReady, do(t, 1, func(i *irp.IRP) irp.Status {
+		return npi.Dispatch.Socket(npi.Client, AFInet, SockStream, 0, dispatch.ConnectionSocket, nil, nil, i)
+	}).Status)
+	closeSocketSync(t, ws)
+	require.Equal(t, irp.Cancelled, p.wait().Status)
+	select {
+	case <-done:
+	case <-time.After(waitLimit):
+		require.FailNow(t, "Deregister did not return after the last close")
+	}
+	require.Zero(t, r.Stats().SocketsOpen)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// connEvents is the event delivery of one connection socket (§2.7): WskReceiveEvent,
+// connEvents is the event delivery of one connection socket (SPEC.md §2.7): WskReceiveEvent,
 // WskDisconnectEvent and WskSendBacklogEvent. It is the socket's readinessExt, created
 // when an event is first enabled, and guarded by socket.mu.
 //
@@ -20,7 +20,7 @@ import (
 // STATUS_DATA_NOT_ACCEPTED, a callback that never ran) stay in that buffer as the
 // socket's *held* bytes: at most one indication, never more than the room the retained
 // lists left (Limits.MaxQueuedBytesPerSocket). Held bytes come before anything still in
-// the kernel: the next WskReceive takes them first (receive pump, io_linux.go), the next
+// the kernel: the next WskReceive takes them first (receive pump, conn_io_linux.go), the next
 // event indicates them again, and the kernel is not read (nor its FIN or reset noticed:
 // EOF only after the held bytes) until they are all taken. So nothing is lost or
 // reordered. While the callback holds the bytes (indicating), the receive pump leaves
@@ -89,17 +89,6 @@ func (s *socket) receiveCompletedLocked() {
 	}
 }
 
-// peek copies up to len(b) waiting bytes without taking them; (0, nil) is the peer's FIN.
-func peek(fd int, b []byte) (int, error) {
-	for {
-		n, err := recvPeek(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
-
 // takeHeldLocked serves the receive o, at the head of the queue, from the held bytes:
 // a DRAIN discards them, a zero-length receive completes (data is there), any other
 // copies what fits (and, with room left, reads on in the kernel: pumpRecvLocked). Once
@@ -155,23 +144,9 @@ func (s *socket) heldBytesLocked() int {
 	return 0
 }
 
-// readOnce reads up to len(b) bytes; (0, nil) is the peer's FIN.
-func readOnce(fd int, b []byte) (int, error) {
-	for {
-		n, err := rawRead(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		return n, nil
-	}
-}
-
 // transportDied reports read errors that do not describe the connection (a reset, an
 // abort, a timeout) but a socket that no longer works at all: the socket is then dead
-// (§3.5, invariant 37).
+// (SPEC.md §3.5, invariant 37).
 func transportDied(err error) bool {
 	switch err {
 	case unix.EBADF, unix.ENOTSOCK, unix.EFAULT, unix.EINVAL:
@@ -212,7 +187,7 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 			// reset or a dead transport must still be noticed: the NULL list of a dead
 			// socket is due even while the events are paused.
 			var one [1]byte
-			n, err := peek(s.fd, one[:])
+			n, err := ignoringEINTR(func() (int, error) { return recvPeek(s.fd, one[:]) })
 			ce.sawReadResult(s, n, err, &out, after)
 		}
 	}
@@ -255,7 +230,7 @@ func (ce *connEvents) startIndication(s *socket, cd *dispatch.ClientConnectionDi
 		if len(b) > room {
 			b = b[:room]
 		}
-		n, err := readOnce(s.fd, b)
+		n, err := ignoringEINTR(func() (int, error) { return rawRead(s.fd, b) })
 		if err != nil || n == 0 {
 			putIndication(ind)
 			ce.sawReadResult(s, n, err, out, after)
@@ -503,7 +478,7 @@ func (s *socket) sendWaitedLocked() {
 	}
 }
 
-// ioFailedLocked ends a connection after a failed read or write (the pumps, io_linux.go):
+// ioFailedLocked ends a connection after a failed read or write (the pumps, conn_io_linux.go):
 // an error that says the transport itself is gone (transportDied) makes the socket dead
 // (invariant 37; with the receive event on, the loop then tells it with a NULL list), any
 // other is the connection's terminal status.
@@ -521,7 +496,7 @@ func (s *socket) ioFailedLocked(err error, out *[]*op) {
 	s.state |= stDead
 }
 
-// dieLocked marks the socket dead (§3.5 Dead, invariant 37): queued requests fail with
+// dieLocked marks the socket dead (SPEC.md §3.5 Dead, invariant 37): queued requests fail with
 // STATUS_FILE_FORCED_CLOSED, so does every later call until the socket is closed, retained
 // lists are forgotten (their Release is refused like every other call), and an enabled
 // receive event is told with a NULL list (tellDeadLocked).

@@ -35,17 +35,9 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 	}
 	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: family, sotype: unix.SOCK_STREAM, fd: fd}
 	s.state = stConnected | stBound
-	s.applyStaticEvents() // WSK_SET_STATIC_EVENT_CALLBACKS (events.go); they start when handed out
-	s.ws.Init(&connectionTable, s)
-	efd, err := r.eng.Register(fd, s)
-	if err != nil {
-		r.ctr.socketsOpen.Add(-1)
-		r.rd.Release()
-		return nil, irp.FromError(err)
+	if st := r.registerSocket(s, &connectionTable); st != irp.Success {
+		return nil, st
 	}
-	s.readFn, s.writeFn = s.Readable, s.Writable // made once: postReadable/postWritable allocate nothing
-	s.efd = efd
-	r.ctr.socketsCreated.Add(1)
 	return s, irp.Success
 }
 
@@ -97,7 +89,7 @@ func (s *socket) deliverToIRPLocked(o *op, c *acceptedConn, out *[]*op) {
 	if a.cd != nil {
 		ns.clientDispatch = a.cd
 	}
-	clearHeldWatchLocked(ns) // a conditional connection's watcher (inspect.go) is done
+	clearHeldWatchLocked(ns) // a conditional connection's watcher (listen_inspect.go) is done
 	ns.handedOutLocked()     // its static events start (events.go)
 	ns.mu.Unlock()
 	if a.local != nil {
@@ -124,21 +116,15 @@ func listenAccept(ws *dispatch.Socket, flags dispatch.Flags, acceptContext any,
 	o := &op{i: i, kind: opAccept, acc: &acceptReq{ctx: acceptContext, cd: acceptDispatch, local: local, remote: remote}}
 	var out []*op
 	s.mu.Lock()
-	st := s.checkLocked(stListening)
-	if st == irp.Success {
-		st = s.admitLocked(o, 0)
-	}
-	if st != irp.Success {
+	if st := s.admitAndQueueLocked(o, s.checkLocked(stListening), 0, &s.sendQ); st != irp.Success {
 		s.mu.Unlock()
-		return failIRP(i, st)
+		return o.failUnadmitted(st)
 	}
-	o.queued = true
-	s.sendQ = append(s.sendQ, o)
 	s.serveListenLocked(&out, nil, false)
 	if s.state.has(stDead) {
 		s.lst.kick(s) // the loop tells the application through the events
 	}
-	st = s.pendLocked(o, &out)
+	st := s.pendLocked(o, &out)
 	s.mu.Unlock()
 	return s.syncResult(out, st)
 }

@@ -39,7 +39,7 @@ func (s *socket) closeOffered() {
 	_ = s.ws.Basic().CloseSocket(&s.ws, i)
 }
 
-// closeProtocol is the close protocol of reference §3.1, in order. It never blocks: each
+// closeProtocol is the close protocol of SPEC.md §3.1, in order. It never blocks: each
 // wait is a refcount WaitFunc whose continuation runs on whichever goroutine drops the
 // last reference, so close may be called from the socket's own completion routine or
 // callback (the guard already made that call return first). i is the close IRP, or nil
@@ -56,8 +56,8 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 		var out []*op
 		s.mu.Lock()
 		s.state |= stClosing
-		s.retainedAtCloseLocked()  // invariant 26 (indication.go)
-		held := s.dropHeldLocked() // unread input: step 6 resets (events_conn.go)
+		s.retainedAtCloseLocked()  // invariant 26 (conn_indication.go)
+		held := s.dropHeldLocked() // unread input: step 6 resets (conn_events.go)
 		for len(s.recvQ) > 0 {
 			s.finishLocked(s.recvQ[0], irp.Cancelled, 0, &out)
 		}

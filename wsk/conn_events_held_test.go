@@ -58,10 +58,10 @@ func waitSettled(t *testing.T, ws *dispatch.Socket) {
 	}
 }
 
-// TestHeldBytesGoToReceivesInOrder: the bytes a receive event read but did not take
-// (a partial BytesAccepted) are held and served to the next WskReceives before the
-// kernel's later bytes (a receive with room left goes on with those), and the peer's FIN shows only after them (EOF after the held
-// bytes).
+// TestHeldBytesGoToReceivesInOrder: the bytes a receive event read but did not take (a partial
+// BytesAccepted) are held and served to the next WskReceives before the kernel's later bytes (a
+// receive with room left goes on with those), and the peer's FIN shows only after them (EOF after
+// the held bytes).
 func TestHeldBytesGoToReceivesInOrder(t *testing.T) {
 	r, npi := newReg(t)
 	cd, shown := heldEvents(3)

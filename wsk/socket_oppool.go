@@ -11,8 +11,8 @@ import (
 
 // The per-call records of the hot paths (WskSend, WskReceive) and the lists a call or a
 // readiness pass collects are recycled: a busy connection makes them at every request,
-// and each would otherwise be garbage (reference performance goal: no allocation per
-// request in the steady state).
+// and each would otherwise be garbage (the goal: no allocation per request in the
+// steady state).
 //
 // When an op may be reused. An op is recycled only when nothing can reach it any more:
 // its IRP completed and its completion returned (completeOne), it came from newIOOp

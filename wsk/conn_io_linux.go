@@ -42,24 +42,34 @@ func segsLen(segs [][]byte) int {
 	return n
 }
 
+// ignoringEINTR calls fn again for as long as a signal interrupts the system call in it
+// before it did anything (EINTR), as internal/poll's ignoringEINTRIO does. Pass a function
+// literal: the compiler inlines this loop and the literal, so the system call wrapper is
+// called directly (a top-level function passed as fn would stay an indirect call).
+func ignoringEINTR(fn func() (int, error)) (int, error) {
+	for {
+		n, err := fn()
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
 // readv reads into the segments; (0, nil) is EOF.
 func readv(fd int, segs [][]byte) (int, error) {
-	for {
-		var n int
-		var err error
-		if len(segs) == 1 {
-			n, err = rawRead(fd, segs[0])
-		} else {
-			n, _, _, _, err = unix.RecvmsgBuffers(fd, segs, nil, 0)
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		return n, nil
+	if len(segs) == 1 {
+		return ignoringEINTR(func() (int, error) { return rawRead(fd, segs[0]) })
 	}
+	return ignoringEINTR(func() (int, error) { return recvBuffers(fd, segs) })
+}
+
+// recvBuffers is recvmsg(2) into the segments, without source address or control data.
+func recvBuffers(fd int, segs [][]byte) (int, error) {
+	n, _, _, _, err := unix.RecvmsgBuffers(fd, segs, nil, 0)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // recvPeek is recv(2) with MSG_PEEK|MSG_DONTWAIT and no source address: unix.Recvfrom
@@ -80,22 +90,19 @@ func recvPeek(fd int, b []byte) (int, error) {
 
 // writev writes the segments with MSG_NOSIGNAL (a reset peer gives EPIPE, never SIGPIPE).
 func writev(fd int, segs [][]byte) (int, error) {
-	for {
-		var n int
-		var err error
-		if len(segs) == 1 {
-			n, err = sendNoSignal(fd, segs[0])
-		} else {
-			n, err = unix.SendmsgBuffers(fd, segs, nil, nil, unix.MSG_NOSIGNAL)
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		return n, nil
+	if len(segs) == 1 {
+		return ignoringEINTR(func() (int, error) { return sendNoSignal(fd, segs[0]) })
 	}
+	return ignoringEINTR(func() (int, error) { return sendBuffers(fd, segs) })
+}
+
+// sendBuffers is sendmsg(2) of the segments with MSG_NOSIGNAL.
+func sendBuffers(fd int, segs [][]byte) (int, error) {
+	n, err := unix.SendmsgBuffers(fd, segs, nil, nil, unix.MSG_NOSIGNAL)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // The per-request calls on a nonblocking socket (rawRead, sendNoSignal) are raw system
@@ -135,7 +142,8 @@ func sendNoSignal(fd int, b []byte) (int, error) {
 }
 
 // setLingerZero sets SO_LINGER{1,0}: the close that follows sends RST. The provider never
-// sets a positive linger on the descriptor (reliability.md §3.2 #4).
+// sets a positive linger on the descriptor: on Linux that makes close(2) block an OS thread
+// for the linger time, and the kernel still does not abort when it expires.
 func setLingerZero(fd int) {
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 }
@@ -174,14 +182,14 @@ func ioStatus(err error) irp.Status {
 // pumpRecvLocked serves recvQ from the head until EAGAIN or an empty queue.
 func (s *socket) pumpRecvLocked(out *[]*op) {
 	if s.indicatingLocked() {
-		return // a receive callback holds the waiting bytes; served when it returns (events_conn.go)
+		return // a receive callback holds the waiting bytes; served when it returns (conn_events.go)
 	}
 	ce, _ := s.ext.(*connEvents)
 	var segs [maxIovecs][]byte
 	for len(s.recvQ) > 0 && s.sticky == 0 {
 		o := s.recvQ[0]
 		if ce != nil && ce.held != nil {
-			ce.takeHeldLocked(s, o, out) // held bytes come before the kernel's (events_conn.go)
+			ce.takeHeldLocked(s, o, out) // held bytes come before the kernel's (conn_events.go)
 			continue
 		}
 		switch {
@@ -197,7 +205,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 				s.readShortLocked(0, 1)
 				return
 			case err != nil:
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			case n == 0:
 				s.eofLocked(out)
@@ -206,15 +214,13 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 		case o.buf.Length == 0:
 			// A zero-length receive completes when data (or EOF) is there, taking none.
 			var one [1]byte
-			n, err := recvPeek(s.fd, one[:])
+			n, err := ignoringEINTR(func() (int, error) { return recvPeek(s.fd, one[:]) })
 			switch {
 			case err == unix.EAGAIN:
 				s.readShortLocked(0, 1)
 				return
-			case err == unix.EINTR:
-				continue
 			case err != nil:
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			}
 			if n == 0 {
@@ -226,7 +232,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			sg := segmentsFrom(&o.buf, o.n, segs[:0])
 			n, err := readv(s.fd, sg)
 			// A receive without WAITALL that already holds bytes (taken from the held
-			// ones, events_conn.go) completes with them when the kernel has no more, and
+			// ones, conn_events.go) completes with them when the kernel has no more, and
 			// before an error the read reports: the data came first.
 			partial := o.n > 0 && o.flags&dispatch.FlagWaitAll == 0
 			switch {
@@ -240,7 +246,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 				if partial {
 					s.finishLocked(o, irp.Success, o.n, out)
 				}
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			case n == 0:
 				s.eofLocked(out)
@@ -256,7 +262,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 }
 
 // eofLocked records the peer's graceful disconnect and completes every queued receive
-// with success and what it holds (0 bytes for most: the EOF analogue, §3.4).
+// with success and what it holds (0 bytes for most: the EOF analogue, SPEC.md §3.4).
 func (s *socket) eofLocked(out *[]*op) {
 	s.state |= stRemoteGraceful
 	for len(s.recvQ) > 0 {
@@ -279,7 +285,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 				return
 			}
 			if err != nil {
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			}
 			o.n += n
@@ -287,7 +293,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 		}
 		if o.kind == opDisconnect {
 			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
-				s.ioFailedLocked(err, out) // a dead transport: events_conn.go
+				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			}
 			s.state |= stLocalGraceful

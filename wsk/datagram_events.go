@@ -25,7 +25,7 @@ func (s *socket) dgDispatch() *dispatch.ClientDatagramDispatch {
 // unlock through invokeCallback, inside a callbacks reference taken here (close waits for
 // the whole delivery, the settling included).
 //
-// The event's answer (§2.7, §2.8):
+// The event's answer (SPEC.md §2.7, §2.8):
 //   - irp.Pending: the application keeps the list until Release.
 //   - irp.DataNotAccepted: the list comes back; its datagrams return to the head of the
 //     backlog (a later ReceiveFrom gets them). A dynamically enabled event is disabled
@@ -105,7 +105,7 @@ func (s *socket) settleOffer(d *dgram, head *dispatch.DatagramIndication, ran bo
 	completeDisables(done)
 }
 
-// dieLocked marks a datagram socket dead (§3.5 Dead, invariant 37): the transport failed
+// dieLocked marks a datagram socket dead (SPEC.md §3.5 Dead, invariant 37): the transport failed
 // in a way that concerns no single datagram (the descriptor is no socket any more).
 // Queued requests fail with STATUS_FILE_FORCED_CLOSED, so does every later call until the
 // socket is closed; the backlog is dropped and the lent lists forgotten (their Release

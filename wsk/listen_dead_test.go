@@ -335,7 +335,7 @@ func TestListenerDeadNoAbortAfterNullInspect(t *testing.T) {
 // TestListenerAbortWaitsForInspectMultiLoop: with several engine loops, a held
 // connection may sit on another loop than its listener. Its peer going away while the
 // InspectEvent for it is still running must not produce WskAbortEvent during that call
-// ("an accept or abort event will follow" the inspect call, §2.9): the abort is made on
+// ("an accept or abort event will follow" the inspect call, SPEC.md §2.9): the abort is made on
 // the listener's loop, serialized with its inspect and accept calls, once the running
 // call returned (here: Pend), and a later WskInspectComplete for the ID establishes
 // nothing.

@@ -48,6 +48,12 @@ func (r *Registration) reserveSocket() irp.Status {
 	return irp.Success
 }
 
+// unreserveSocket gives back what reserveSocket took, for a socket that never came to be.
+func (r *Registration) unreserveSocket() {
+	r.ctr.socketsOpen.Add(-1)
+	r.rd.Release()
+}
+
 // socketClosed accounts the end of a socket (its registration reference is dropped by
 // the caller, after the close IRP completed).
 func (r *Registration) socketClosed() {
@@ -64,25 +70,35 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 	}
 	fd, err := unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		r.ctr.socketsOpen.Add(-1)
-		r.rd.Release()
+		r.unreserveSocket()
 		return nil, irp.FromError(err)
 	}
 	s := &socket{reg: r, cat: cat, family: family, sotype: sotype, fd: fd,
 		socketContext: socketContext, clientDispatch: clientDispatch}
-	s.applyStaticEvents() // WSK_SET_STATIC_EVENT_CALLBACKS (events.go)
-	s.ws.Init(table, s)
-	efd, err := r.eng.Register(fd, s)
-	if err != nil {
+	if st := r.registerSocket(s, table); st != irp.Success {
 		_ = unix.Close(fd)
-		r.ctr.socketsOpen.Add(-1)
-		r.rd.Release()
-		return nil, irp.FromError(err)
+		return nil, st
+	}
+	return s, irp.Success
+}
+
+// registerSocket finishes a record whose descriptor is open and whose reservation is
+// taken: it applies the static event callbacks (WSK_SET_STATIC_EVENT_CALLBACKS, events.go;
+// they start when the socket is handed out), points the dispatch.Socket at table and
+// registers the descriptor with the engine. On failure it gives the reservation back; the
+// caller still owns the descriptor.
+func (r *Registration) registerSocket(s *socket, table any) irp.Status {
+	s.applyStaticEvents()
+	s.ws.Init(table, s)
+	efd, err := r.eng.Register(s.fd, s)
+	if err != nil {
+		r.unreserveSocket()
+		return irp.FromError(err)
 	}
 	s.readFn, s.writeFn = s.Readable, s.Writable // made once: postReadable/postWritable allocate nothing
 	s.efd = efd
 	r.ctr.socketsCreated.Add(1)
-	return s, irp.Success
+	return irp.Success
 }
 
 // wskSocket is WskSocket. flags selects the category: basic (0), listen, connection,
@@ -133,8 +149,7 @@ func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.
 
 // untypedNilTable turns a typed nil client table (a nil *dispatch.ClientXxxDispatch held
 // in the interface, what Go code passing a nil pointer variable produces) into an
-// untyped nil: the application gave no table. Without this the category constructors
-// would take it for a table and dereference it (a stream socket did, and panicked).
+// untyped nil: the application gave no table, and no constructor may dereference it.
 func untypedNilTable(cd any) any {
 	switch t := cd.(type) {
 	case *dispatch.ClientConnectionDispatch:

@@ -12,7 +12,7 @@ func enterIRP(i *irp.IRP) irp.Status {
 	return st
 }
 
-// failIRP completes an entered IRP synchronously with st and returns st (the rule of §2.6:
+// failIRP completes an entered IRP synchronously with st and returns st (the rule of SPEC.md §2.6:
 // a non-pending return equals the IRP's final status).
 func failIRP(i *irp.IRP, st irp.Status) irp.Status {
 	i.Complete(st, 0)

@@ -18,12 +18,12 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// The reset matrix (reliability §3.2 #1, test 29) and its neighbours (tests 23, 28, 30,
-// 35), checked twice: by what the net peer observes, and, inside a private network
-// namespace, by the kernel's own counters — Tcp OutRsts (RST segments sent) and TcpExt
-// TCPAbortOn* — which no amount of library bookkeeping can fake. Where the namespace is
-// available each row also checks that every RST the kernel sent for a wsk socket is one
-// the library accounted for in Stats.ResetsSent (nothing silent).
+// The reset matrix (TESTING.md case 29: a close resets unless both directions were shut) and its
+// neighbours (cases 23, 28, 30, 35), checked twice: by what the net peer observes, and, inside a
+// private network namespace, by the kernel's own counters — Tcp OutRsts (RST segments sent) and
+// TcpExt TCPAbortOn* — which no amount of library bookkeeping can fake. Where the namespace is
+// available each row also checks that every RST the kernel sent for a wsk socket is one the library
+// accounted for in Stats.ResetsSent (nothing silent).
 
 // rmPeerObservation is what the net peer got from one read-to-the-end (or one write).
 type rmPeerObservation struct {
@@ -88,7 +88,7 @@ func (p *rmProbe) done() (rstDelta, int64) {
 	return d, int64(p.r.Stats().ResetsSent - p.resets)
 }
 
-// Test 29 (AutoAbortUnlessFullyDisconnected), with the kernel as oracle: close after
+// TESTING.md case 29 (AutoAbortUnlessFullyDisconnected), with the kernel as oracle: close after
 // {nothing, our graceful disconnect, the peer's FIN, both}. The first three reset (the
 // peer reads ECONNRESET, or gets EPIPE writing when the RST reached it in CLOSE_WAIT) and
 // the kernel counts one RST and one linger-0 abort; "both" closes clean: EOF, SO_ERROR 0,
@@ -147,7 +147,7 @@ func TestResetMatrixKernelCounters(t *testing.T) {
 	}
 }
 
-// Test 35 (ResetIsSticky) against the kernel's own behaviour: Linux reports a reset once
+// TESTING.md case 35 (ResetIsSticky) against the kernel's own behaviour: Linux reports a reset once
 // (ECONNRESET, then a clean EOF, which would pass for a graceful close); the wsk socket
 // reports STATUS_CONNECTION_RESET to every later call, whichever comes first, and closing
 // it afterwards sends nothing more.
@@ -213,17 +213,16 @@ func TestResetOnceInLinuxStickyInWsk(t *testing.T) {
 	finish(t, r)
 }
 
-// Test 30 (CloseWithUnreadInputPolicy). The policy is WSK's (§3.1): a close is clean only
-// after both directions were disconnected, and the library only knows the peer's side is
-// done when a receive met its FIN. Input the application never read means that FIN was
-// never seen, so while the connection is alive the close is abortive by rule: decided at
-// close, counted in Stats.ResetsSent, the RST sent at once (the kernel agrees:
-// TCPAbortOnClose). It is never a clean-looking close followed by an RST the library did
-// not account for (H11). Once the kernel itself finished the connection (both FINs sent
-// and acknowledged, the peer's merely unread) there is nothing left to reset: the peer
-// already saw a clean close, no RST goes out and none is counted; the unread bytes are
-// dropped. An application that wants a clean close drains first (a WSK_FLAG_DRAIN
-// receive completes at the peer's FIN).
+// TESTING.md case 30 (CloseWithUnreadInputPolicy). The policy is WSK's (SPEC.md §3.1): a close is
+// clean only after both directions were disconnected, and the library only knows the peer's side is
+// done when a receive met its FIN. Input the application never read means that FIN was never seen,
+// so while the connection is alive the close is abortive by rule: decided at close, counted in
+// Stats.ResetsSent, the RST sent at once (the kernel agrees: TCPAbortOnClose). It is never a
+// clean-looking close followed by an RST the library did not account for. Once the kernel
+// itself finished the connection (both FINs sent and acknowledged, the peer's merely unread) there
+// is nothing left to reset: the peer already saw a clean close, no RST goes out and none is
+// counted; the unread bytes are dropped. An application that wants a clean close drains first (a
+// WSK_FLAG_DRAIN receive completes at the peer's FIN).
 func TestCloseWithUnreadInputPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -309,7 +308,7 @@ func rmWaitInput(t *testing.T, fd int) {
 	}
 }
 
-// Test 23 (ListenerCloseCancelsAccepts) with the kernel as oracle, in both places a
+// TESTING.md case 23 (ListenerCloseCancelsAccepts) with the kernel as oracle, in both places a
 // connection can wait: in the kernel's accept queue (closing the listener makes the
 // kernel reset them itself) and, on a conditional-accept listener, held by the provider
 // after InspectEvent said Pend while Accept IRPs wait (the close protocol cancels the
@@ -383,7 +382,7 @@ func TestListenerCloseResetsQueuedKernelCounters(t *testing.T) {
 	})
 }
 
-// Test 28 (AbortiveDisconnectRST) with the kernel as oracle: a buffer with ABORTIVE is
+// TESTING.md case 28 (AbortiveDisconnectRST) with the kernel as oracle: a buffer with ABORTIVE is
 // STATUS_INVALID_PARAMETER and sends nothing; the abortive disconnect sends exactly one
 // RST at once, fails the pending send, the send queued behind it and the pending receive
 // with STATUS_CONNECTION_ABORTED, and the close that follows sends no second one.

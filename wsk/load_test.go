@@ -2,7 +2,7 @@
 
 package wsk
 
-// Reliability cases of reference §6 C and E that need many connections, at the wsk level
+// The TESTING.md cases that need many connections (26, 41, 42–44), at the wsk level
 // on real loopback TCP. Case number → test(s) covering it:
 //
 //	26 ServerShutdownWithInflight  TestReliabilityServerShutdownWithInflight (500 connections
@@ -10,10 +10,10 @@ package wsk
 //	                               a pending send; goroutines and descriptors back to baseline)
 //	41 PendingIRPQuota             TestReliabilityPendingIRPQuota (10× the per-socket quota on
 //	                               one socket, then the global quota across 40 sockets); also
-//	                               TestLimits (conn_more_test.go)
+//	                               TestLimits (socket_test.go)
 //	44 EventLoopSurvivesPeerResets TestReliabilityEventLoopSurvivesPeerResets (200 resetting
 //	                               clients with -short, 1,000 without, among echo clients)
-//	42, 43                         another helper's files (not duplicated here)
+//	42, 43                         load_churn_test.go
 
 import (
 	"bytes"
@@ -74,7 +74,7 @@ var rlSmallWindowDialer = net.Dialer{
 	},
 }
 
-// Case 26: a server with n accepted connections, each holding a pending receive and a
+// TESTING.md case 26: a server with n accepted connections, each holding a pending receive and a
 // pending send, shuts down: every socket and the listener closed at once, then
 // Deregister. Every IRP completes exactly once (CANCELLED), the shutdown finishes, and
 // goroutines and descriptors return to their baseline.
@@ -142,7 +142,7 @@ func TestReliabilityServerShutdownWithInflight(t *testing.T) {
 		"descriptors %d, baseline %d", rlOpenFDs(t), baseFD)
 }
 
-// Case 41: receives beyond the quotas are refused with STATUS_INSUFFICIENT_RESOURCES
+// TESTING.md case 41: receives beyond the quotas are refused with STATUS_INSUFFICIENT_RESOURCES
 // (the IRP completed with it, no panic), first 10× the per-socket quota on one socket,
 // then the global quota across many sockets; the sockets stay usable.
 func TestReliabilityPendingIRPQuota(t *testing.T) {
@@ -304,7 +304,7 @@ func (c *rlEchoConn) close() {
 	assert.Equal(c.e.t, irp.Pending, c.ws.Basic().CloseSocket(c.ws, i))
 }
 
-// Case 44: many clients reset their connections in the middle of a request
+// TESTING.md case 44: many clients reset their connections in the middle of a request
 // (SetLinger(0)+Close) while others run echo rounds: the server's loop keeps serving,
 // the echo clients are unaffected, no engine panic, and a fresh client is served at the
 // end. Both ends of a server connection (reset, clean EOF) are observed.

@@ -4,6 +4,7 @@ package wsk
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -497,7 +498,7 @@ func TestDeadSocketRealPath(t *testing.T) {
 }
 
 // TestListenerConnEventsStay: connection events enabled on a listener only say what
-// sockets accepted through WskAcceptEvent inherit; they cannot be disabled there (§2.7),
+// sockets accepted through WskAcceptEvent inherit; they cannot be disabled there (SPEC.md §2.7),
 // while the accept event can.
 func TestListenerConnEventsStay(t *testing.T) {
 	r, npi := newReg(t)
@@ -537,6 +538,48 @@ func TestDeadSocketPendingSend(t *testing.T) {
 	killTransport(t, ws)
 	require.Equal(t, irp.FileForcedClosed, p.wait().Status)
 	require.Equal(t, irp.FileForcedClosed, recv(t, ws, make([]byte, 1), 0).wait().Status)
+	closeSocketSync(t, ws)
+	finish(t, r)
+}
+
+// TestSendBacklogEventAfterDrain: besides the first report, WskSendBacklogEvent is called
+// again once a send that had to wait for buffer space drained the queue (here SO_SNDBUF
+// is fixed, so the value itself does not change).
+func TestSendBacklogEventAfterDrain(t *testing.T) {
+	r, npi := newReg(t)
+	vals := make(chan int, 64)
+	cd := &dispatch.ClientConnectionDispatch{
+		SendBacklogEvent: func(_ any, v int) irp.Status { vals <- v; return irp.Success },
+	}
+	ws, pc := evConnect(t, npi, nil, cd)
+	in := binary.LittleEndian.AppendUint32(nil, 32<<10)
+	require.Equal(t, irp.Success, ws.Basic().ControlSocket(ws, dispatch.SetOption, SOSndBuf, dispatch.SOLSocket, in, nil, nil, nil))
+	require.Equal(t, irp.Success, evSet(ws, dispatch.EventSendBacklog, nil))
+	v := within(t, vals)
+	require.Positive(t, v)
+
+	big := make([]byte, 1<<20)
+	p := send(t, ws, big)
+	require.Equal(t, irp.Pending, p.ret, "1 MiB does not fit a 32 KiB send buffer")
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		b := make([]byte, 64<<10)
+		for n := 0; n < len(big); {
+			m, err := pc.Read(b)
+			if !assert.NoError(t, err) {
+				return
+			}
+			n += m
+		}
+	}()
+	io := p.wait()
+	require.Equal(t, irp.Success, io.Status)
+	require.EqualValues(t, len(big), io.Information)
+	require.Equal(t, v, within(t, vals), "reported again once the queue drained")
+	// The send completed once its bytes were in the kernel, not once the peer read them:
+	// let the reader finish before the close resets the connection under it.
+	within(t, read)
 	closeSocketSync(t, ws)
 	finish(t, r)
 }

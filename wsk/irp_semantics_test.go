@@ -2,7 +2,7 @@
 
 package wsk
 
-// Reliability cases of reference §6 B (IRP completion semantics) at the wsk level, on
+// TESTING.md cases 11–18 (IRP completion semantics) at the wsk level, on
 // real loopback TCP. Case number → test(s) covering it:
 //
 //	11 IRPExactlyOnceAllPaths      TestReliabilityIRPExactlyOnceAllPaths (Send, Receive, Accept,
@@ -23,10 +23,10 @@ package wsk
 //	                               TestReceiveEventPanicAbortsSocket (2 sockets); the
 //	                               completion-routine half: TestReliabilityCompletionPanicContained
 //	17 IRPPublishAfterInit         TestReliabilitySubmitFromManyGoroutines
-//	18 IRPCancelLatencyBound       TestReliabilityCancelLatency10k (reliability_close_test.go)
+//	18 IRPCancelLatencyBound       TestReliabilityCancelLatency10k (socket_close_cancel_test.go)
 //
 // The counting rule of every test here: each IRP's completion routine counts its calls
-// (pcall in helpers_test.go; rlStamped in reliability_close_test.go) and the test
+// (pcall in helpers_test.go; rlStamped in socket_close_cancel_test.go) and the test
 // requires exactly one; the irp verifier (on in TestMain) panics on a second completion.
 
 import (
@@ -96,7 +96,7 @@ func rlWaitReadable(t testing.TB, ws *dispatch.Socket) {
 	require.Equal(t, 1, n, "socket never became readable")
 }
 
-// rlPath is the outcome of one path of case 11.
+// rlPath is the outcome of one path of TESTING.md case 11.
 type rlPath struct {
 	p           *pcall
 	wantPending bool // the call must have returned STATUS_PENDING
@@ -165,7 +165,7 @@ func rlConnectCall(t *testing.T, ws *dispatch.Socket, to netip.AddrPort) *pcall 
 	return start(t, ws.StackSize(), func(i *irp.IRP) irp.Status { return ws.Connection().Connect(ws, to, 0, i) })
 }
 
-// Case 11: every path of every IRP-taking connection/listen call completes its IRP
+// TESTING.md case 11: every path of every IRP-taking connection/listen call completes its IRP
 // exactly once, with the status the path promises.
 func TestReliabilityIRPExactlyOnceAllPaths(t *testing.T) {
 	errReset := []irp.Status{irp.ConnectionReset, irp.ConnectionAborted}
@@ -332,7 +332,7 @@ func TestReliabilityIRPExactlyOnceAllPaths(t *testing.T) {
 	})
 }
 
-// Case 14: resubmitting an IRP that is still pending must be refused without touching
+// TESTING.md case 14: resubmitting an IRP that is still pending must be refused without touching
 // it, and the original request must complete normally. In verifier mode (the mode of this
 // package's tests) the resubmission is a bug check: Enter finds no stack location left
 // (0x35) and panics before the provider sees the IRP.
@@ -377,7 +377,7 @@ func rlWaitA(t *testing.T, p *pcall) (irp.IoStatusBlock, bool) {
 	return p.io, ok
 }
 
-// Case 12: a pending receive is cancelled while the peer's byte arrives. Exactly one of
+// TESTING.md case 12: a pending receive is cancelled while the peer's byte arrives. Exactly one of
 // {success with the byte, STATUS_CANCELLED} each time, both observed, no byte lost (a
 // cancelled receive leaves the byte for the next one).
 func TestReliabilityCancelVsCompleteRace(t *testing.T) {
@@ -426,7 +426,7 @@ func TestReliabilityCancelVsCompleteRace(t *testing.T) {
 	require.EqualValues(t, cancelled, r.Stats().IRPsCancelled)
 }
 
-// Case 13: Pending ⇔ asynchronous. Mixed receives and sends race a peer that writes at
+// TESTING.md case 13: Pending ⇔ asynchronous. Mixed receives and sends race a peer that writes at
 // random moments; start() checks on every call that a non-pending return already
 // completed the IRP with that very status and PendingReturned clear, wait() that a
 // Pending return is seen as PendingReturned. The tally proves both kinds happened.
@@ -468,7 +468,7 @@ func TestReliabilityPendingIffAsync(t *testing.T) {
 	finish(t, r)
 }
 
-// Case 15: a completion routine calls Send, then CloseSocket, on its own socket: no
+// TESTING.md case 15: a completion routine calls Send, then CloseSocket, on its own socket: no
 // deadlock (a 2 s watchdog), the send completes exactly once, the close completes. Run
 // with the routine on the engine loop (a pending receive) and on the caller (a receive
 // that completes inline).
@@ -539,7 +539,7 @@ func rlDialAccepted(t *testing.T, npi ProviderNPI, ln net.Listener, ctx any, cd 
 	return ws, c
 }
 
-// Case 16: a receive callback panics on 1 of N sockets: the process survives, only that
+// TESTING.md case 16: a receive callback panics on 1 of N sockets: the process survives, only that
 // socket is aborted (its peer sees RST, its calls fail), the other N-1 receive and send
 // normally, and the panic counter is 1.
 func TestReliabilityCallbackPanicContained(t *testing.T) {
@@ -557,7 +557,7 @@ func TestReliabilityCallbackPanicContained(t *testing.T) {
 		ReceiveEvent: func(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
 			k := ctx.(int)
 			if k == victim {
-				panic("reliability case 16")
+				panic("TESTING.md case 16")
 			}
 			got[k].Add(int32(len(listBytes(list))))
 			return irp.Success
@@ -607,7 +607,7 @@ func TestReliabilityCallbackPanicContained(t *testing.T) {
 	t.Logf("callback panic on 1 of %d sockets: contained; resets sent %d", n, r.Stats().ResetsSent)
 }
 
-// Case 16, completion-routine half: the completion routine of a receive panics on 1 of n
+// TESTING.md case 16, completion-routine half: the completion routine of a receive panics on 1 of n
 // sockets. On the engine loop the panic is recovered and counted (Stats.EnginePanics);
 // on the caller's goroutine (a receive that completes inline) it reaches the caller. In
 // both cases only that socket is aborted (its peer sees RST), its close completes, and
@@ -638,7 +638,7 @@ func TestReliabilityCompletionPanicContained(t *testing.T) {
 	panicking := func(ws *dispatch.Socket) (*irp.IRP, irp.Status) {
 		i := irp.Allocate(ws.StackSize())
 		i.SetCompletionRoutine(func(*irp.Device, *irp.IRP, any) irp.Status {
-			panic("reliability case 16: completion routine")
+			panic("TESTING.md case 16: completion routine")
 		}, nil, irp.InvokeAlways)
 		b := dispatch.MakeBuf(make([]byte, 4))
 		return i, ws.Connection().Receive(ws, &b, 0, i)
@@ -655,7 +655,7 @@ func TestReliabilityCompletionPanicContained(t *testing.T) {
 	// panics here.
 	writePeer(t, peers[inlineVictim], "ping")
 	rlWaitReadable(t, wss[inlineVictim])
-	require.PanicsWithValue(t, "reliability case 16: completion routine", func() { panicking(wss[inlineVictim]) })
+	require.PanicsWithValue(t, "TESTING.md case 16: completion routine", func() { panicking(wss[inlineVictim]) })
 	require.True(t, readAll(t, peers[inlineVictim]).reset, "the inline victim's peer sees a reset")
 	for _, p := range ps {
 		io := p.wait()
@@ -681,7 +681,7 @@ func TestReliabilityCompletionPanicContained(t *testing.T) {
 	require.Zero(t, st2.IRPsPending)
 }
 
-// Case 17: sends and receives are submitted from many goroutines at once, some receives
+// TESTING.md case 17: sends and receives are submitted from many goroutines at once, some receives
 // cancelled right away from the submitting goroutine, while the engine loop completes
 // others: -race clean, every IRP completes exactly once, no byte lost (a cancelled
 // receive that holds data completes with it).

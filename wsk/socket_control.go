@@ -29,7 +29,8 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 			return s.eventCallbackControl(in, i)
 		}
 		if level == dispatch.SOLSocket && code == dispatch.SOConditionalAccept && s.lst != nil {
-			return s.conditionalAcceptOption(reqType == dispatch.SetOption, in, out, outReturned, i) // inspect.go
+			// SO_CONDITIONAL_ACCEPT: listen_inspect.go
+			return s.conditionalAcceptOption(reqType == dispatch.SetOption, in, out, outReturned, i)
 		}
 		return s.option(reqType == dispatch.SetOption, code, level, in, out, outReturned, i)
 	case dispatch.Ioctl:
@@ -130,7 +131,7 @@ func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) ir
 	var err error
 	if code == dispatch.SIOWskQueryReceiveBacklog {
 		v, err = unix.IoctlGetInt(s.fd, unix.SIOCINQ)
-		v += s.heldBytesLocked() // read by the receive event, not taken yet (events_conn.go)
+		v += s.heldBytesLocked() // read by the receive event, not taken yet (conn_events.go)
 	} else {
 		v, err = unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
 		v /= 2
@@ -142,7 +143,7 @@ func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) ir
 	return ctlDone(i, irp.Success, 8, outReturned)
 }
 
-// eventsOf is the set of events a category may enable (§2.7).
+// eventsOf is the set of events a category may enable (SPEC.md §2.7).
 func eventsOf(cat dispatch.SocketFlags) dispatch.EventMask {
 	switch cat {
 	case dispatch.ConnectionSocket:
@@ -157,7 +158,7 @@ func eventsOf(cat dispatch.SocketFlags) dispatch.EventMask {
 	return 0
 }
 
-// eventCallbackControl is SO_WSK_EVENT_CALLBACK (§2.7, §9): the input must name
+// eventCallbackControl is SO_WSK_EVENT_CALLBACK (SPEC.md §2.7, §9): the input must name
 // NPI_WSK_INTERFACE_ID and events of the socket's category. Enabling (several flags at
 // once) takes no IRP; disabling takes one flag with WSK_EVENT_DISABLE and an optional
 // IRP. Anything else is STATUS_INVALID_PARAMETER, and so is naming an event enabled by
@@ -168,8 +169,8 @@ func eventsOf(cat dispatch.SocketFlags) dispatch.EventMask {
 // (enableStateLocked).
 //
 // The accepted mask is recorded in socket.events (under mu); the deliveries are
-// connEvents (events_conn.go), the listener (listen.go, accept.go) and the datagram
-// pump (datagram_event.go). Disabling a callback that is running stops new calls at
+// connEvents (conn_events.go), the listener (listen.go, listen_accept.go) and the datagram
+// pump (datagram_events.go). Disabling a callback that is running stops new calls at
 // once and pends: STATUS_EVENT_PENDING without an IRP, STATUS_PENDING with one,
 // completed once the call returned (eventGate, invariant 35). A disable IRP is
 // completed with no lock held.
@@ -221,9 +222,9 @@ func (s *socket) listenRoleLocked() bool {
 		(s.cat == dispatch.StreamSocket && s.state&(stConnecting|stConnected) == 0)
 }
 
-// enableStateLocked says whether mask may be enabled now (§2.7: after bind for listen and
+// enableStateLocked says whether mask may be enabled now (SPEC.md §2.7: after bind for listen and
 // datagram sockets, after connect for connection sockets): STATUS_INVALID_DEVICE_STATE
-// when too early. Stream sockets (§9, model): not before bind; the accept event while
+// when too early. Stream sockets (SPEC.md §9, model): not before bind; the accept event while
 // uncommitted or listening; connection events once connected (on a listener, to be
 // inherited by sockets accepted through the event); nothing while connecting. Connection
 // events on an uncommitted stream socket are refused: the socket would not know whether

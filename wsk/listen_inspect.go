@@ -11,7 +11,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// Conditional accept (SO_CONDITIONAL_ACCEPT, §2.7, §2.9), user-space model. Windows asks
+// Conditional accept (SO_CONDITIONAL_ACCEPT, SPEC.md §2.7, §2.9), user-space model. Windows asks
 // the application before the TCP handshake completes; Linux has no such hook, so the
 // provider lets the kernel finish the handshake, takes the connection off the kernel
 // queue at once and asks then:
@@ -195,7 +195,7 @@ func (w *heldWatch) readable(ns *socket, after *[]func()) {
 // postAbortHeld runs abortHeld on the listener's loop (from the loop of ns, the held
 // connection, no lock held). With several engine loops the two may differ, and
 // WskAbortEvent must not run during the listener's other calls: during the InspectEvent
-// for the same ID (the abort follows the inspect call, §2.9), or after the NULL
+// for the same ID (the abort follows the inspect call, SPEC.md §2.9), or after the NULL
 // InspectID. The listener's loop makes its calls one after another. When the post is
 // refused (the loop's queue is full, or the engine is shutting down) it runs here: the
 // connection must still be reset.

@@ -13,7 +13,7 @@ import (
 // shows at once (less when Limits.MaxQueuedBytesPerSocket leaves less room).
 const indicationSize = 64 << 10
 
-// indication is one WSK_DATA_INDICATION the provider lends to WskReceiveEvent (§2.8). The
+// indication is one WSK_DATA_INDICATION the provider lends to WskReceiveEvent (SPEC.md §2.8). The
 // provider owns it; list is what the application sees. Returning STATUS_PENDING lends it
 // to the application until Release, with &list as its key.
 type indication struct {
@@ -49,7 +49,7 @@ var indicationPool = sync.Pool{New: func() any { return &indication{buf: make([]
 func getIndication() *indication { return indicationPool.Get().(*indication) }
 
 // heldCompactMax is the largest remainder of an indication that is copied out of its
-// pooled buffer when held (events_conn.go endIndication).
+// pooled buffer when held (conn_events.go endIndication).
 const heldCompactMax = 4 << 10
 
 // compactIndication returns a right-sized copy of ind's bytes buf[off:off+n]: an

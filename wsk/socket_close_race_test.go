@@ -23,8 +23,8 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// CloseSocket raced against every kind of call (reliability §6 C, tests 19 and 20; the
-// guard of wsk-semantics §3.2). A call that races with close has exactly three possible
+// CloseSocket raced against every kind of call (TESTING.md cases 19 and 20; the guard of
+// SPEC.md §3.2). A call that races with close has exactly three possible
 // fates, and each round of each kind checks that it met one of them, once:
 //
 //	refused    the guard saw the rundown first: STATUS_INVALID_HANDLE (dispatch's
@@ -55,7 +55,7 @@ type crCall struct {
 
 	io              irp.IoStatusBlock
 	pendingReturned bool
-	syncBreach      string // a synchronous return that broke §4.5
+	syncBreach      string // a synchronous return that broke SPEC.md §4.5
 	freed           bool   // the test goroutine gave the IRP back (wait)
 }
 
@@ -397,8 +397,8 @@ type crTally struct {
 	completedN int
 }
 
-// TestCloseRacesEveryCall is tests 19/20 generalised: close against send (four senders,
-// test 20), receive, accept, connect, disconnect and control, each in its own subtest.
+// TestCloseRacesEveryCall is TESTING.md cases 19 and 20 generalised: close against send (four
+// senders, case 20), receive, accept, connect, disconnect and control, each in its own subtest.
 func TestCloseRacesEveryCall(t *testing.T) {
 	rounds := 160
 	if testing.Short() {
@@ -582,7 +582,7 @@ func crRunRound(t *testing.T, e *crEnv, k crKind, round int, mode crMode, tl *cr
 	}
 }
 
-// Test 19 (CloseCancelsAllPending): K pending IRPs of every kind — receives, sends (the
+// TESTING.md case 19 (CloseCancelsAllPending): K pending IRPs of every kind — receives, sends (the
 // first cannot finish, the rest queue behind it), a graceful disconnect behind them,
 // accepts, connects — then each socket is closed: every IRP completes exactly once with
 // STATUS_CANCELLED and Information 0, before its socket's close IRP, and Stats counts
