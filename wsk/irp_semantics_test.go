@@ -5,25 +5,25 @@ package wsk
 // TESTING.md cases 11–18 (IRP completion semantics) at the wsk level, on
 // real loopback TCP. Case number → test(s) covering it:
 //
-//	11 IRPExactlyOnceAllPaths      TestReliabilityIRPExactlyOnceAllPaths (Send, Receive, Accept,
+//	11 IRPExactlyOnceAllPaths      TestIRPExactlyOnceAllPaths (Send, Receive, Accept,
 //	                               Connect, Disconnect × sync success, sync failure,
 //	                               pending→success, pending→error, pending→cancel; a synchronous
 //	                               connect success is not reachable on Linux loopback, see the test)
-//	12 IRPCancelVsCompleteRace     TestReliabilityCancelVsCompleteRace
-//	13 IRPPendingIffAsync          TestReliabilityPendingIffAsync, and every call made through
+//	12 IRPCancelVsCompleteRace     TestCancelVsCompleteRace
+//	13 IRPPendingIffAsync          TestPendingIffAsync, and every call made through
 //	                               start()/do() (helpers_test.go checks it on each IRP)
-//	14 IRPReuseWhilePendingRejected TestReliabilityResubmitPendingIRP: the guard finds the IRP
+//	14 IRPReuseWhilePendingRejected TestResubmitPendingIRP: the guard finds the IRP
 //	                               still held (irp.EnterExclusive) and refuses it untouched:
 //	                               bug check 0xC9 IRP_SENT_WHILE_PENDING in verifier mode,
 //	                               STATUS_INVALID_PARAMETER otherwise; the original completes
 //	                               once, normally
-//	15 IRPCompletionReentrancy     TestReliabilityCompletionSendThenClose
-//	16 IRPCallbackPanicContained   TestReliabilityCallbackPanicContained (N=200, 1000 without
+//	15 IRPCompletionReentrancy     TestCompletionSendThenClose
+//	16 IRPCallbackPanicContained   TestCallbackPanicContained (N=200, 1000 without
 //	                               -short); also TestCallbackPanicAbortsSocket,
 //	                               TestReceiveEventPanicAbortsSocket (2 sockets); the
-//	                               completion-routine half: TestReliabilityCompletionPanicContained
-//	17 IRPPublishAfterInit         TestReliabilitySubmitFromManyGoroutines
-//	18 IRPCancelLatencyBound       TestReliabilityCancelLatency10k (socket_close_cancel_test.go)
+//	                               completion-routine half: TestCompletionPanicContained
+//	17 IRPPublishAfterInit         TestSubmitFromManyGoroutines
+//	18 IRPCancelLatencyBound       TestCancelLatency10k (socket_close_cancel_test.go)
 //
 // The counting rule of every test here: each IRP's completion routine counts its calls
 // (pcall in helpers_test.go; rlStamped in socket_close_cancel_test.go) and the test
@@ -167,7 +167,7 @@ func rlConnectCall(t *testing.T, ws *dispatch.Socket, to netip.AddrPort) *pcall 
 
 // TESTING.md case 11: every path of every IRP-taking connection/listen call completes its IRP
 // exactly once, with the status the path promises.
-func TestReliabilityIRPExactlyOnceAllPaths(t *testing.T) {
+func TestIRPExactlyOnceAllPaths(t *testing.T) {
 	errReset := []irp.Status{irp.ConnectionReset, irp.ConnectionAborted}
 
 	t.Run("Send", func(t *testing.T) {
@@ -336,7 +336,7 @@ func TestReliabilityIRPExactlyOnceAllPaths(t *testing.T) {
 // it, and the original request must complete normally. In verifier mode (the mode of this
 // package's tests) the resubmission is a bug check: Enter finds no stack location left
 // (0x35) and panics before the provider sees the IRP.
-func TestReliabilityResubmitPendingIRP(t *testing.T) {
+func TestResubmitPendingIRP(t *testing.T) {
 	r, npi := newReg(t)
 	ws, c := connect(t, npi)
 	b := make([]byte, 4)
@@ -380,7 +380,7 @@ func rlWaitA(t *testing.T, p *pcall) (irp.IoStatusBlock, bool) {
 // TESTING.md case 12: a pending receive is cancelled while the peer's byte arrives. Exactly one of
 // {success with the byte, STATUS_CANCELLED} each time, both observed, no byte lost (a
 // cancelled receive leaves the byte for the next one).
-func TestReliabilityCancelVsCompleteRace(t *testing.T) {
+func TestCancelVsCompleteRace(t *testing.T) {
 	r, npi := newReg(t)
 	ws, c := connect(t, npi)
 	iters := 10000
@@ -430,7 +430,7 @@ func TestReliabilityCancelVsCompleteRace(t *testing.T) {
 // random moments; start() checks on every call that a non-pending return already
 // completed the IRP with that very status and PendingReturned clear, wait() that a
 // Pending return is seen as PendingReturned. The tally proves both kinds happened.
-func TestReliabilityPendingIffAsync(t *testing.T) {
+func TestPendingIffAsync(t *testing.T) {
 	r, npi := newReg(t)
 	ws, c := connect(t, npi)
 	rounds := 400
@@ -472,7 +472,7 @@ func TestReliabilityPendingIffAsync(t *testing.T) {
 // deadlock (a 2 s watchdog), the send completes exactly once, the close completes. Run
 // with the routine on the engine loop (a pending receive) and on the caller (a receive
 // that completes inline).
-func TestReliabilityCompletionSendThenClose(t *testing.T) {
+func TestCompletionSendThenClose(t *testing.T) {
 	for _, inline := range []bool{false, true} {
 		name := "loop"
 		if inline {
@@ -542,7 +542,7 @@ func rlDialAccepted(t *testing.T, npi ProviderNPI, ln net.Listener, ctx any, cd 
 // TESTING.md case 16: a receive callback panics on 1 of N sockets: the process survives, only that
 // socket is aborted (its peer sees RST, its calls fail), the other N-1 receive and send
 // normally, and the panic counter is 1.
-func TestReliabilityCallbackPanicContained(t *testing.T) {
+func TestCallbackPanicContained(t *testing.T) {
 	n := 1000
 	if testing.Short() {
 		n = 200
@@ -612,7 +612,7 @@ func TestReliabilityCallbackPanicContained(t *testing.T) {
 // on the caller's goroutine (a receive that completes inline) it reaches the caller. In
 // both cases only that socket is aborted (its peer sees RST), its close completes, and
 // the other sockets' receives complete normally.
-func TestReliabilityCompletionPanicContained(t *testing.T) {
+func TestCompletionPanicContained(t *testing.T) {
 	n := 200
 	if testing.Short() {
 		n = 50
@@ -685,7 +685,7 @@ func TestReliabilityCompletionPanicContained(t *testing.T) {
 // cancelled right away from the submitting goroutine, while the engine loop completes
 // others: -race clean, every IRP completes exactly once, no byte lost (a cancelled
 // receive that holds data completes with it).
-func TestReliabilitySubmitFromManyGoroutines(t *testing.T) {
+func TestSubmitFromManyGoroutines(t *testing.T) {
 	r, npi := newReg(t)
 	ws, c := connect(t, npi)
 	go func() { _, _ = io.Copy(c, c) }() // the peer echoes

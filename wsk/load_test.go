@@ -5,13 +5,13 @@ package wsk
 // The TESTING.md cases that need many connections (26, 41, 42–44), at the wsk level
 // on real loopback TCP. Case number → test(s) covering it:
 //
-//	26 ServerShutdownWithInflight  TestReliabilityServerShutdownWithInflight (500 connections
+//	26 ServerShutdownWithInflight  TestServerShutdownWithInflight (500 connections
 //	                               with -short, 2,000 without; each with a pending receive and
 //	                               a pending send; goroutines and descriptors back to baseline)
-//	41 PendingIRPQuota             TestReliabilityPendingIRPQuota (10× the per-socket quota on
+//	41 PendingIRPQuota             TestPendingIRPQuota (10× the per-socket quota on
 //	                               one socket, then the global quota across 40 sockets); also
 //	                               TestLimits (socket_test.go)
-//	44 EventLoopSurvivesPeerResets TestReliabilityEventLoopSurvivesPeerResets (200 resetting
+//	44 EventLoopSurvivesPeerResets TestEventLoopSurvivesPeerResets (200 resetting
 //	                               clients with -short, 1,000 without, among echo clients)
 //	42, 43                         load_churn_test.go
 
@@ -78,7 +78,7 @@ var rlSmallWindowDialer = net.Dialer{
 // pending send, shuts down: every socket and the listener closed at once, then
 // Deregister. Every IRP completes exactly once (CANCELLED), the shutdown finishes, and
 // goroutines and descriptors return to their baseline.
-func TestReliabilityServerShutdownWithInflight(t *testing.T) {
+func TestServerShutdownWithInflight(t *testing.T) {
 	n := 2000
 	if testing.Short() {
 		n = 500
@@ -145,7 +145,7 @@ func TestReliabilityServerShutdownWithInflight(t *testing.T) {
 // TESTING.md case 41: receives beyond the quotas are refused with STATUS_INSUFFICIENT_RESOURCES
 // (the IRP completed with it, no panic), first 10× the per-socket quota on one socket,
 // then the global quota across many sockets; the sockets stay usable.
-func TestReliabilityPendingIRPQuota(t *testing.T) {
+func TestPendingIRPQuota(t *testing.T) {
 	const perSocket, total, socks = 16, 400, 40
 	r, npi := newReg(t, WithLimits(Limits{MaxPendingPerSocket: perSocket, MaxPendingTotal: total}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -308,7 +308,7 @@ func (c *rlEchoConn) close() {
 // (SetLinger(0)+Close) while others run echo rounds: the server's loop keeps serving,
 // the echo clients are unaffected, no engine panic, and a fresh client is served at the
 // end. Both ends of a server connection (reset, clean EOF) are observed.
-func TestReliabilityEventLoopSurvivesPeerResets(t *testing.T) {
+func TestEventLoopSurvivesPeerResets(t *testing.T) {
 	bad, good, rounds := 1000, 16, 50
 	if testing.Short() {
 		bad, good, rounds = 200, 8, 20

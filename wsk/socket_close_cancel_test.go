@@ -5,21 +5,21 @@ package wsk
 // TESTING.md cases 19–26 (close cancels pending work) and case 18, at the wsk
 // level on real loopback TCP. Case number → test(s) covering it:
 //
-//	18 IRPCancelLatencyBound     TestReliabilityCancelLatency10k (10k pending receives: close
+//	18 IRPCancelLatencyBound     TestCancelLatency10k (10k pending receives: close
 //	                             and IoCancelIrp; p99/max logged, no timing assertion)
 //	19, 20, 24                   socket_close_race_test.go (a pending connect is one of the kinds)
 //	23                           listen_test.go, conn_reset_test.go
 //	21 CloseWaitsForEventCallbacks TestCloseWaitsForCallback (conn_events_test.go) covers it in
 //	                             full: a receive callback blocked on a channel holds the close IRP,
 //	                             and no callback starts after close; nothing added
-//	22 CloseUnblocksBlockedOps   TestReliabilityCloseUnblocksBlockedOps (the "no OS thread left
+//	22 CloseUnblocksBlockedOps   TestCloseUnblocksBlockedOps (the "no OS thread left
 //	                             blocked" half holds by construction: every descriptor is
 //	                             nonblocking and no goroutine per request exists; goleak checks
 //	                             that no goroutine is left)
-//	25 CloseFromOwnCompletionRoutine TestReliabilityCloseFromOwnCompletion (from a completion on
+//	25 CloseFromOwnCompletionRoutine TestCloseFromOwnCompletion (from a completion on
 //	                             the loop and from a cancel on the test goroutine); also
 //	                             TestCloseFromCompletionRoutine (conn_test.go, no other IRPs)
-//	26 ServerShutdownWithInflight TestReliabilityServerShutdownWithInflight (load_test.go)
+//	26 ServerShutdownWithInflight TestServerShutdownWithInflight (load_test.go)
 
 import (
 	"slices"
@@ -85,7 +85,7 @@ func rlLatencies(t0 time.Time, ps []*rlStamped) (p50, p99, max time.Duration) {
 // one with IoCancelIrp over 10 sockets. Every IRP completes exactly once with STATUS_CANCELLED; the
 // time from the close (or the cancel) to each completion is logged as p50/p99/max. No timing
 // assertion (a shared 2-core machine).
-func TestReliabilityCancelLatency10k(t *testing.T) {
+func TestCancelLatency10k(t *testing.T) {
 	const n = 10000
 	r, npi := newReg(t, WithLimits(Limits{MaxPendingPerSocket: n}))
 	b := dispatch.MakeBuf(make([]byte, 1))
@@ -156,7 +156,7 @@ func TestReliabilityCancelLatency10k(t *testing.T) {
 // TESTING.md case 22: a receive and a send both blocked (nothing to read; the peer does not read
 // and the buffers are full), then close: both complete with STATUS_CANCELLED, before the close IRP,
 // and the close completes.
-func TestReliabilityCloseUnblocksBlockedOps(t *testing.T) {
+func TestCloseUnblocksBlockedOps(t *testing.T) {
 	r, npi := newReg(t)
 	ws, c := connect(t, npi)
 	pr := recv(t, ws, make([]byte, 16), 0)
@@ -182,7 +182,7 @@ func TestReliabilityCloseUnblocksBlockedOps(t *testing.T) {
 // it: no deadlock (2 s watchdog), the close completes, and every remaining IRP is cancelled exactly
 // once. "loop": the routine of a receive the engine completed; "cancel": the routine of a receive
 // cancelled on the test goroutine (the cancel routine's path).
-func TestReliabilityCloseFromOwnCompletion(t *testing.T) {
+func TestCloseFromOwnCompletion(t *testing.T) {
 	for _, viaCancel := range []bool{false, true} {
 		name := "loop"
 		if viaCancel {
