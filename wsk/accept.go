@@ -36,7 +36,7 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: family, sotype: unix.SOCK_STREAM, fd: fd}
 	s.state = stConnected | stBound
 	s.applyStaticEvents() // WSK_SET_STATIC_EVENT_CALLBACKS (events.go); they start when handed out
-	s.ws.Init(&connectionTable, s)
+	s.ws.Init(r.layered(&connectionTable), s)
 	efd, err := r.eng.Register(fd, s)
 	if err != nil {
 		r.ctr.socketsOpen.Add(-1)

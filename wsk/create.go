@@ -71,7 +71,7 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 	s := &socket{reg: r, cat: cat, family: family, sotype: sotype, fd: fd,
 		socketContext: socketContext, clientDispatch: clientDispatch}
 	s.applyStaticEvents() // WSK_SET_STATIC_EVENT_CALLBACKS (events.go)
-	s.ws.Init(table, s)
+	s.ws.Init(r.layered(table), s)
 	efd, err := r.eng.Register(fd, s)
 	if err != nil {
 		_ = unix.Close(fd)

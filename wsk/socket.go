@@ -317,6 +317,7 @@ func (s *socket) pendLocked(o *op, out *[]*op) irp.Status {
 		return o.st
 	}
 	o.i.MarkPending()
+	s.observePending(o.i)
 	if o.cancelFn == nil {
 		o.cancelFn = o.cancel
 	}
@@ -339,6 +340,7 @@ func (o *op) cancel(*irp.IRP) {
 	var out []*op
 	s.mu.Lock()
 	if o.queued {
+		s.observeCancel(o.i)
 		switch {
 		case o.kind == opRecv && o.n > 0:
 			s.finishLocked(o, irp.Success, o.n, &out)

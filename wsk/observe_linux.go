@@ -1,0 +1,60 @@
+//go:build linux
+
+package wsk
+
+import (
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
+)
+
+// observerDevice owns the stack location of an Observer's layer.
+var observerDevice = &irp.Device{Name: "wsk observer"}
+
+// layered is the table a new socket of this registration gets for the provider table t:
+// t itself without an observer, else t under the observer's layer. Every call of
+// dispatch.Layer in the package is here.
+func (r *Registration) layered(t any) any {
+	ob := r.obs
+	if ob == nil {
+		return t
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	l, ok := ob.tables[t]
+	if !ok {
+		// Once per table and registration: dispatch.Layer's tables are meant to be built
+		// at registration, not per socket.
+		l = dispatch.Layer(t, ob.o, observerDevice)
+		ob.tables[t] = l
+	}
+	return l
+}
+
+// observePending tells the observer, if any, that the provider keeps i pending. The
+// caller holds s.mu (see Observer).
+func (s *socket) observePending(i *irp.IRP) {
+	if ob := s.reg.obs; ob != nil {
+		ob.o.Pending(&s.ws, i)
+	}
+}
+
+// observeCancel tells the observer, if any, that a Cancel reached the queued i. The
+// caller holds s.mu.
+func (s *socket) observeCancel(i *irp.IRP) {
+	if ob := s.reg.obs; ob != nil {
+		ob.o.Cancel(&s.ws, i)
+	}
+}
+
+// closeStep tells the observer, if any, that the close protocol reached step, and returns
+// the function that ends a span step (never nil).
+func (s *socket) closeStep(step CloseStep) (end func()) {
+	if ob := s.reg.obs; ob != nil {
+		if end = ob.o.CloseStep(&s.ws, step); end != nil && step.Span() {
+			return end
+		}
+	}
+	return noStepEnd
+}
+
+func noStepEnd() {}
