@@ -11,12 +11,15 @@ import (
 
 // closeSocket is WskCloseSocket as the provider sees it: the table member the guard calls
 // once the socket is drained of calls. Its IRP is already entered and marked pending by
-// the guard, which returns irp.Pending to the application whatever this returns.
+// the guard, which returns irp.Pending to the application whatever this returns. It is
+// marked pending again here: under a layer (WithObserver) the provider's stack location
+// is not the guard's, and the layer's routine must see PendingReturned.
 func closeSocket(ws *dispatch.Socket, i *irp.IRP) irp.Status {
 	s := sockOf(ws)
 	if s == nil {
 		return failIRP(i, irp.InvalidHandle)
 	}
+	i.MarkPending()
 	s.closeProtocol(i)
 	return irp.Pending
 }
