@@ -105,6 +105,12 @@ func (e *env) close(s *dispatch.Socket) {
 	require.Equal(e.t, irp.Success, res.Status)
 }
 
+// closeListen closes the listen socket before the cleanup does.
+func (e *env) closeListen() {
+	e.close(e.ls)
+	e.ls = nil
+}
+
 // posted is one asynchronous call with an IRP of its own.
 type posted struct {
 	i        *irp.IRP

@@ -145,6 +145,7 @@ func TestOffRecordsNothing(t *testing.T) {
 	require.Equal(t, irp.Pending, r.returned)
 	e.close(s)
 	require.Equal(t, irp.Cancelled, r.wait(t).Status)
+	e.closeListen()
 	require.Empty(t, ft.snapshot())
 	requireForgotten(t, rec)
 }
