@@ -1,11 +1,14 @@
 package wsktrace
 
 import (
+	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
 	"github.com/gowsk/gowsk/wsk"
 )
@@ -177,4 +180,54 @@ func requireForgotten(t *testing.T, r *Recorder) {
 	defer r.mu.Unlock()
 	require.Empty(t, r.sockets, "sockets still recorded")
 	require.Empty(t, r.irps, "IRPs still recorded")
+}
+
+// A datagram socket goes through its own layered table: a ReceiveFrom pends, a datagram
+// sent to it completes it with its bytes, a second one is cancelled by the close.
+func TestDatagramLifecycle(t *testing.T) {
+	ft := &fakeTracer{}
+	e := newEnv(t, wsk.WithObserver(newRecorder(ft, nil)))
+	res := e.call(1, func(i *irp.IRP) irp.Status {
+		return e.npi.Dispatch.Socket(e.npi.Client, wsk.AFInet, wsk.SockDgram, wsk.IPProtoUDP, dispatch.DatagramSocket, nil, nil, i)
+	})
+	require.Equal(t, irp.Success, res.Status)
+	s := res.Object.(*dispatch.Socket)
+	dt := s.Datagram()
+	var local netip.AddrPort
+	require.Equal(t, irp.Success, e.call(s.StackSize(), func(i *irp.IRP) irp.Status {
+		return dt.Bind(s, netip.MustParseAddrPort("127.0.0.1:0"), 0, i)
+	}).Status)
+	require.Equal(t, irp.Success, e.call(s.StackSize(), func(i *irp.IRP) irp.Status { return dt.GetLocalAddress(s, &local, i) }).Status)
+	receiveFrom := func() *posted {
+		buf := dispatch.MakeBuf(make([]byte, 64))
+		var from netip.AddrPort
+		return post(s, func(i *irp.IRP) irp.Status { return dt.ReceiveFrom(s, &buf, 0, &from, nil, nil, nil, i) })
+	}
+	first := receiveFrom()
+	require.Equal(t, irp.Pending, first.returned)
+	c, err := net.Dial("udp", local.String())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte("datagram"))
+	require.NoError(t, err)
+	io := first.wait(t)
+	require.Equal(t, irp.Success, io.Status)
+	second := receiveFrom()
+	e.close(s)
+	require.Equal(t, irp.Cancelled, second.wait(t).Status)
+
+	events := ft.snapshot()
+	got := family(events, socketTask(events, "datagram", 1))
+	require.Equal(t, []string{
+		"task WskReceiveFrom#1",
+		"log WskReceiveFrom#1 irp: submitted",
+		"log WskReceiveFrom#1 irp: pending",
+		"log WskReceiveFrom#1 irp: completion routine: PendingReturned true, Cancel false",
+		"log WskReceiveFrom#1 irp: completed STATUS_SUCCESS, Information 8",
+		"end WskReceiveFrom#1",
+	}, onTask(got, "WskReceiveFrom#1"))
+	require.Equal(t, "log WskReceiveFrom#2 irp: completed STATUS_CANCELLED, Information 0",
+		onTask(got, "WskReceiveFrom#2")[4])
+	require.Contains(t, got, "log socket close: 6: no reset needed")
+	require.Equal(t, "end socket", got[len(got)-1])
 }
