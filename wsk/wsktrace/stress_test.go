@@ -110,10 +110,10 @@ func TestConcurrentLifecycles(t *testing.T) {
 	// The account.
 	events := ft.snapshot()
 	type taskState struct {
-		kind, parent                  string
-		started, ended, completions   int
-		submittedFirst, doneBeforeEnd bool
-		logs                          int
+		kind, parent       string
+		ended, completions int
+		submittedFirst     bool
+		logs               int
 	}
 	tasks := map[int]*taskState{}
 	endOrder := map[int]int{}
@@ -125,7 +125,7 @@ func TestConcurrentLifecycles(t *testing.T) {
 		case "task":
 			typ, parent, _ := strings.Cut(rest, " parent ")
 			require.Nil(t, ts, "task %d started twice", id)
-			tasks[id] = &taskState{kind: typ, parent: parent, started: 1}
+			tasks[id] = &taskState{kind: typ, parent: parent}
 			continue
 		case "end":
 			require.NotNil(t, ts, "task %d ended before it started", id)
