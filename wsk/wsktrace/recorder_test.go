@@ -3,6 +3,7 @@ package wsktrace
 import (
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,15 +86,8 @@ func TestCancelShowsOnTheIRP(t *testing.T) {
 	e.close(s)
 
 	got := family(ft.snapshot(), socketTask(ft.snapshot(), "connection", 1))
-	require.Equal(t, []string{
-		"task WskReceive#1",
-		"log WskReceive#1 irp: submitted",
-		"log WskReceive#1 irp: pending",
-		"log WskReceive#1 irp: cancel",
-		"log WskReceive#1 irp: completion routine: PendingReturned true, Cancel true",
-		"log WskReceive#1 irp: completed STATUS_CANCELLED, Information 0",
-		"end WskReceive#1",
-	}, onTask(got, "WskReceive#1"))
+	require.Equal(t, lifecycle("WskReceive#1", true, true, "STATUS_CANCELLED, Information 0"),
+		onTask(got, "WskReceive#1"))
 }
 
 // A call that completes at once (data already there) has no pending, and its task ends
@@ -124,13 +118,8 @@ func TestInlineCompletionAndNoReset(t *testing.T) {
 
 	events := ft.snapshot()
 	cl := family(events, socketTask(events, "connection", 1))
-	require.Equal(t, []string{
-		"task WskSend#1",
-		"log WskSend#1 irp: submitted",
-		"log WskSend#1 irp: completion routine: PendingReturned false, Cancel false",
-		"log WskSend#1 irp: completed STATUS_SUCCESS, Information 5",
-		"end WskSend#1",
-	}, onTask(cl, "WskSend#1"))
+	require.Equal(t, lifecycle("WskSend#1", false, false, "STATUS_SUCCESS, Information 5"),
+		onTask(cl, "WskSend#1"))
 	require.Contains(t, cl, "log socket close: 6: no reset needed")
 	require.NotContains(t, cl, "log socket close: 6: reset the connection")
 	require.Equal(t, "end socket", cl[len(cl)-1])
@@ -159,6 +148,24 @@ func TestNoObserverNoLayer(t *testing.T) {
 	s, _ := e.accept()
 	require.Equal(t, 1, s.StackSize())
 	e.close(s)
+}
+
+// lifecycle is what the recorder writes on the task of one IRP submission (named as family
+// names it): pended says whether the provider kept it pending, cancel whether a Cancel
+// reached it, completed is its final status and Information.
+func lifecycle(task string, pended, cancel bool, completed string) []string {
+	ev := []string{"task " + task, "log " + task + " irp: submitted"}
+	if pended {
+		ev = append(ev, "log "+task+" irp: pending")
+	}
+	if cancel {
+		ev = append(ev, "log "+task+" irp: cancel")
+	}
+	return append(ev,
+		"log "+task+" irp: completion routine: PendingReturned "+strconv.FormatBool(pended)+
+			", Cancel "+strconv.FormatBool(cancel),
+		"log "+task+" irp: completed "+completed,
+		"end "+task)
 }
 
 // onTask keeps the events of one task of a family.
@@ -218,16 +225,10 @@ func TestDatagramLifecycle(t *testing.T) {
 
 	events := ft.snapshot()
 	got := family(events, socketTask(events, "datagram", 1))
-	require.Equal(t, []string{
-		"task WskReceiveFrom#1",
-		"log WskReceiveFrom#1 irp: submitted",
-		"log WskReceiveFrom#1 irp: pending",
-		"log WskReceiveFrom#1 irp: completion routine: PendingReturned true, Cancel false",
-		"log WskReceiveFrom#1 irp: completed STATUS_SUCCESS, Information 8",
-		"end WskReceiveFrom#1",
-	}, onTask(got, "WskReceiveFrom#1"))
-	require.Equal(t, "log WskReceiveFrom#2 irp: completed STATUS_CANCELLED, Information 0",
-		onTask(got, "WskReceiveFrom#2")[4])
+	require.Equal(t, lifecycle("WskReceiveFrom#1", true, false, "STATUS_SUCCESS, Information 8"),
+		onTask(got, "WskReceiveFrom#1"))
+	require.Equal(t, lifecycle("WskReceiveFrom#2", true, false, "STATUS_CANCELLED, Information 0"),
+		onTask(got, "WskReceiveFrom#2"))
 	require.Contains(t, got, "log socket close: 6: no reset needed")
 	require.Equal(t, "end socket", got[len(got)-1])
 }
