@@ -55,12 +55,12 @@ func WithObserver(o Observer) Option {
 type CloseStep uint8
 
 const (
-	CloseDrained    CloseStep = iota + 1 // 1–3 done: no call of the socket runs, new ones are refused
+	CloseDrained    CloseStep = iota + 1 // 1–3 done: no call of the socket runs, new ones refused
 	CloseCallbacks                       // 4: no new callbacks; waiting for the running ones
 	CloseCancel                          // 5: cancelling every pending IRP (a span)
 	CloseReset                           // 6: the connection is reset (SO_LINGER {1, 0})
-	CloseNoReset                         // 6: nothing to reset (disconnected both ways, or finished)
-	CloseDescriptor                      // 7: leaving the engine and closing the descriptor (a span)
+	CloseNoReset                         // 6: nothing to reset (disconnected both ways, finished)
+	CloseDescriptor                      // 7: leaving the engine, closing the descriptor (a span)
 	CloseComplete                        // 8: completing the close IRP, last (a span)
 )
 

@@ -24,11 +24,11 @@
 // "WskCloseSocket", ...). An IRP reused and submitted again is a new task. On an IRP's
 // task, in order, category "irp":
 //
-//	submitted                                   the call reached the provider
-//	pending                                     the provider kept it (the call returns STATUS_PENDING)
-//	cancel                                      a Cancel reached it while the provider held it
-//	completion routine: PendingReturned ...     the recorder's completion routine ran
-//	completed STATUS_..., Information N         its final IoStatus; the task ends here
+//	submitted                               the call reached the provider
+//	pending                                 the provider kept it (the call returns STATUS_PENDING)
+//	cancel                                  a Cancel reached it while the provider held it
+//	completion routine: PendingReturned ... the recorder's completion routine ran
+//	completed STATUS_..., Information N     its final IoStatus; the task ends here
 //
 // The close protocol's steps are on the socket's task: steps 1–3, 4 and 6 as logs of
 // category "close", steps 5, 7 and 8 as regions ("close 5: cancel every pending IRP",

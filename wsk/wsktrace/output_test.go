@@ -47,7 +47,7 @@ func TestSlogRecords(t *testing.T) {
 	}
 	want := []string{`DEBUG msg=socket socket=2 category=connection`}
 	for k := range 3 {
-		irpN := string(rune('4' + k)) // IRPs 1 to 3: the listen socket's Bind, GetLocalAddress, Accept
+		irpN := string(rune('4' + k)) // IRPs 1-3: the listen socket's Bind, GetLocalAddress, Accept
 		want = append(want, `DEBUG msg="irp submitted" socket=2 irp=`+irpN+` call=WskReceive`)
 	}
 	want = append(want,

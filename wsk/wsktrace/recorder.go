@@ -47,8 +47,9 @@ type irpRec struct {
 	member dispatch.Member
 	ctx    context.Context // carries the IRP's task
 	end    func()          // ends the IRP's task
+	logged bool            // the logger took Debug records when the IRP was submitted
 
-	pendingAt, cancelAt time.Time // zero: did not happen, or no slog records wanted
+	pendingAt, cancelAt time.Time // zero: did not happen, or not logged
 }
 
 // New returns a recorder that writes to runtime/trace (while a trace is being recorded)
@@ -78,15 +79,21 @@ func (r *Recorder) Call(m dispatch.Member, ws *dispatch.Socket, i *irp.IRP) (irp
 	if m >= dispatch.NumMembers || !r.on() {
 		return nil, nil, 0
 	}
+	if i != nil && i.CurrentLocation() <= 1 {
+		// No location below for a routine: the layer refuses the IRP (the caller sized it
+		// without Socket.StackSize), so there is no life to record.
+		return nil, nil, 0
+	}
 	sr := r.socketFor(ws, true)
 	if i == nil {
 		r.tr.log(sr.ctx, "call", taskNames[m]+" (no IRP)")
 		r.debug("call", sockAttr(sr), slog.String("call", taskNames[m]))
 		return nil, nil, 0
 	}
+	logged := r.logging() // here, not under the provider's lock: Enabled is the handler's code
 	r.mu.Lock()
 	r.nIRP++
-	rec := &irpRec{r: r, id: r.nIRP, sock: sr, member: m}
+	rec := &irpRec{r: r, id: r.nIRP, sock: sr, member: m, logged: logged}
 	rec.ctx, rec.end = r.tr.task(sr.ctx, taskNames[m])
 	r.irps[i] = rec // a resubmitted IRP is a new submission: the old one has completed
 	if m == dispatch.MemberCloseSocket {
@@ -157,17 +164,14 @@ func (r *Recorder) Cancel(ws *dispatch.Socket, i *irp.IRP) {
 	}
 }
 
-// note finds i's submission and, when slog records are wanted, lets set note the time on
-// it. nil when i was submitted while nothing was being recorded.
+// note finds i's submission and, when it is logged, lets set note the time on it. nil
+// when i was submitted while nothing was being recorded. It runs under the provider's lock,
+// so it asks the logger nothing (a Handler is application code).
 func (r *Recorder) note(i *irp.IRP, set func(rec *irpRec, now time.Time)) *irpRec {
-	var now time.Time
-	if r.logging() {
-		now = time.Now()
-	}
 	r.mu.Lock()
 	rec := r.irps[i]
-	if rec != nil && !now.IsZero() {
-		set(rec, now)
+	if rec != nil && rec.logged {
+		set(rec, time.Now())
 	}
 	r.mu.Unlock()
 	return rec
