@@ -2,6 +2,7 @@ package wsktrace
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ func TestConcurrentLifecycles(t *testing.T) {
 					if p.returned == irp.InvalidHandle {
 						return
 					}
+					runtime.Gosched() // let the close run, on one P too
 				}
 			}()
 			<-posting
