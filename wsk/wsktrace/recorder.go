@@ -29,12 +29,13 @@ type Recorder struct {
 var _ wsk.Observer = (*Recorder)(nil)
 
 // sockRec is one socket the recorder has seen: its number and its task. Immutable once
-// made, but for closeIRP (guarded by Recorder.mu).
+// made, but for closeIRP and closeEnd (guarded by Recorder.mu).
 type sockRec struct {
 	id       uint64
 	ctx      context.Context // carries the socket's task
 	end      func()          // ends the socket's task
 	closeIRP *irpRec         // the close IRP, once WskCloseSocket was called
+	closeEnd func()          // ends step 8 and the socket's task; nil before step 8 and after
 }
 
 // irpRec is one submission of an IRP: its number, its task and when the provider kept it
@@ -132,20 +133,25 @@ func (r *Recorder) completed(rec *irpRec, i *irp.IRP) {
 	r.tr.log(rec.ctx, "irp", "completed "+io.Status.String()+
 		", Information "+strconv.FormatUint(uint64(io.Information), 10))
 	rec.end()
-	if !r.logging() {
-		return
+	if r.logging() {
+		if !pendingAt.IsZero() {
+			r.debugAt(pendingAt, "irp pending", rec.attrs()...)
+		}
+		if !cancelAt.IsZero() {
+			r.debugAt(cancelAt, "irp cancel", rec.attrs()...)
+		}
+		r.debug("irp completed", append(rec.attrs(),
+			slog.String("status", io.Status.String()),
+			slog.Uint64("information", uint64(io.Information)),
+			slog.Bool("pending_returned", pend),
+			slog.Bool("cancel", cancel))...)
 	}
-	if !pendingAt.IsZero() {
-		r.debugAt(pendingAt, "irp pending", rec.attrs()...)
+	if rec.member == dispatch.MemberCloseSocket {
+		// The close IRP completes inside step 8, on the goroutine that runs it, and the
+		// application's routine runs next and may return at once: end the step and the
+		// socket now, so that the socket is over when the application hears of it.
+		r.endClose(rec.sock)
 	}
-	if !cancelAt.IsZero() {
-		r.debugAt(cancelAt, "irp cancel", rec.attrs()...)
-	}
-	r.debug("irp completed", append(rec.attrs(),
-		slog.String("status", io.Status.String()),
-		slog.Uint64("information", uint64(io.Information)),
-		slog.Bool("pending_returned", pend),
-		slog.Bool("cancel", cancel))...)
 }
 
 // Pending records that the provider keeps i pending. It runs with the socket's lock
@@ -205,9 +211,26 @@ func (r *Recorder) CloseStep(ws *dispatch.Socket, step wsk.CloseStep) (end func(
 	if step != wsk.CloseComplete {
 		return endRegion
 	}
-	return func() {
+	r.mu.Lock()
+	sr.closeEnd = func() {
 		endRegion()
 		r.socketClosed(ws, sr)
+	}
+	r.mu.Unlock()
+	// Without a close IRP (or one submitted while nothing was recorded) the provider's end
+	// does it; otherwise the close IRP's completion did already.
+	return func() { r.endClose(sr) }
+}
+
+// endClose ends step 8 and the socket's task, once: at the close IRP's completion or at
+// the end of step 8, whichever comes first (both on the goroutine running step 8).
+func (r *Recorder) endClose(sr *sockRec) {
+	r.mu.Lock()
+	end := sr.closeEnd
+	sr.closeEnd = nil
+	r.mu.Unlock()
+	if end != nil {
+		end()
 	}
 }
 
