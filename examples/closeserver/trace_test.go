@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/trace"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,9 @@ func requireTourTrace(t *testing.T, b []byte) {
 // With the IRP tracing on the tour prints exactly the same transcript (the layer changes
 // nothing a client sees but one more stack location), and the trace holds its events.
 func TestTourTraced(t *testing.T) {
+	if trace.IsEnabled() {
+		t.Skip("a trace is already being recorded (go test -trace)")
+	}
 	var tr bytes.Buffer
 	stop, err := startTraceTo(&tr)
 	require.NoError(t, err)

@@ -89,6 +89,9 @@ func TestSlogBelowDebugIsOff(t *testing.T) {
 // trace header and holds the names of the tasks, regions and logs (the format stores
 // them as plain strings; no parser is needed to find them).
 func TestRuntimeTrace(t *testing.T) {
+	if trace.IsEnabled() {
+		t.Skip("a trace is already being recorded (go test -trace)")
+	}
 	var buf bytes.Buffer
 	require.NoError(t, trace.Start(&buf))
 	rec := New(nil)
