@@ -1,6 +1,9 @@
+//go:build linux
+
 package wsktrace
 
 import (
+	"syscall"
 	"testing"
 
 	"github.com/gowsk/gowsk/dispatch"
@@ -11,9 +14,9 @@ import (
 // BenchmarkEchoIRP is one echo between two gowsk sockets on loopback, four IRPs: the
 // client's Send, the server's Receive, the server's Send back and the client's Receive,
 // each IRP reused (IoReuseIrp) from one round to the next. "off" is a registration without
-// WithObserver, the default: this file also builds against a tree without this package's
-// hooks, which is how the hooks' cost when off is measured (see the package's report in
-// the README). bench_on_test.go has the runs with the recorder installed.
+// WithObserver, the default. This file also builds against a tree without the provider's
+// observer hooks (copied there with helpers_test.go and main_test.go), which is how their
+// cost when off is measured. bench_on_test.go has the runs with the recorder installed.
 func BenchmarkEchoIRP(b *testing.B) {
 	b.Run("off", func(b *testing.B) { benchEcho(b, false) })
 }
@@ -24,6 +27,15 @@ func BenchmarkEchoIRP(b *testing.B) {
 // the server's Send.
 func BenchmarkPendingIRP(b *testing.B) {
 	b.Run("off", func(b *testing.B) { benchEcho(b, true) })
+}
+
+// cpuTime is the process's user and system CPU time so far, in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // cycler is one IRP used again and again, and a routine that signals its completion.
@@ -76,6 +88,7 @@ func benchEcho(b *testing.B, pend bool, opts ...wsk.Option) {
 		order = [][]int{{1, 0}, {3, 2}} // the receive first, then the send that completes it
 	}
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		for _, group := range order {
 			for _, k := range group {
@@ -89,6 +102,9 @@ func benchEcho(b *testing.B, pend bool, opts ...wsk.Option) {
 		}
 	}
 	b.StopTimer()
+	// CPU time of the whole process (the engine's loops included) per echo: steadier than
+	// the wall time on a shared machine, where waiting for a CPU inflates ns/op.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	for _, c := range irps {
 		c.i.Free()
 	}
