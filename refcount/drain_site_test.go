@@ -51,8 +51,8 @@ func TestAcquireUnderLockNeverRunsTheDrain(t *testing.T) {
 			drained := make(chan bool, 1)
 			g.WaitFunc(func() { // close's continuation: takes the loop's lock
 				mu.Lock()
-				mu.Unlock()
 				drained <- true
+				mu.Unlock()
 			})
 			select {
 			case <-drained:

@@ -92,6 +92,7 @@ func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
 		return irp.EventPending
 	}
 	i.MarkPending()
+	s.observePending(i)
 	s.gate.waiters = append(s.gate.waiters, disableWaiter{mask: mask, i: i})
 	return irp.Pending
 }

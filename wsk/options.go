@@ -52,6 +52,7 @@ type config struct {
 	log    *slog.Logger
 	loops  int
 	limits Limits
+	obs    Observer // WithObserver (observe.go)
 	// unavailable starts the provider "not ready" until makeAvailable (tests of blocked
 	// captures, invariants 2 and 3). Not exported: a real provider is ready at once.
 	unavailable bool

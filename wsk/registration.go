@@ -71,6 +71,7 @@ type Registration struct {
 	pendingTotal atomic.Int64
 
 	static staticEvents // WSK_SET_STATIC_EVENT_CALLBACKS (events_static.go)
+	obs    *observing   // WithObserver (observe.go); nil without it
 
 	mu         sync.Mutex
 	listChange map[*irp.IRP]struct{} // pending WSK_TRANSPORT_LIST_CHANGE IRPs, cancelled by Deregister
@@ -99,6 +100,7 @@ func Register(npi *ClientNPI, opts ...Option) (*Registration, irp.Status) {
 		deregCh:    make(chan struct{}),
 		readyCh:    make(chan struct{}),
 		listChange: make(map[*irp.IRP]struct{}),
+		obs:        newObserving(cfg.obs),
 	}
 	eng, err := engine.New(engine.Config{Loops: cfg.loops, OnPanic: r.onEnginePanic})
 	if err != nil {

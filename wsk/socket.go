@@ -326,6 +326,7 @@ func (s *socket) pendLocked(o *op, out *[]*op) irp.Status {
 		return o.st
 	}
 	o.i.MarkPending()
+	s.observePending(o.i)
 	if o.cancelFn == nil {
 		o.cancelFn = o.cancel
 	}
@@ -345,6 +346,7 @@ func (s *socket) pendLocked(o *op, out *[]*op) irp.Status {
 // rather than carry a torn send.
 func (o *op) cancel(*irp.IRP) {
 	s := o.s
+	s.observeCancel(o.i) // before the lock: the observer is not run under it
 	var out []*op
 	s.mu.Lock()
 	if o.queued {

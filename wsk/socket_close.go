@@ -11,12 +11,15 @@ import (
 
 // closeSocket is WskCloseSocket as the provider sees it: the table member the guard calls
 // once the socket is drained of calls. Its IRP is already entered and marked pending by
-// the guard, which returns irp.Pending to the application whatever this returns.
+// the guard, which returns irp.Pending to the application whatever this returns. It is
+// marked pending again here: under a layer (WithObserver) the provider's stack location
+// is not the guard's, and the layer's routine must see PendingReturned.
 func closeSocket(ws *dispatch.Socket, i *irp.IRP) irp.Status {
 	s := sockOf(ws)
 	if s == nil {
 		return failIRP(i, irp.InvalidHandle)
 	}
+	i.MarkPending()
 	s.closeProtocol(i)
 	return irp.Pending
 }
@@ -50,7 +53,10 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 	//    every later one fails with STATUS_INVALID_HANDLE without reaching us).
 	//
 	// 4. Start no new callbacks and wait for the running ones to return.
+	s.closeStep(CloseDrained)
+	s.closeStep(CloseCallbacks)
 	s.callbacks.WaitFunc(func() {
+		end := s.closeStep(CloseCancel)
 		// 5. Cancel every pending IRP and complete it with STATUS_CANCELLED,
 		//    Information 0 (requests that already finished keep their status).
 		var out []*op
@@ -72,6 +78,7 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 		if s.lst != nil {
 			s.lst.dropHeld(s) // connections a listener holds but never handed out: reset (listen.go)
 		}
+		end()
 		// ...and wait until every IRP admitted earlier has completed (completions in
 		// progress on the loop or in a cancel routine included).
 		s.inflight.WaitFunc(func() {
@@ -86,8 +93,11 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 			//    like bytes still in the kernel: they make the close abortive.
 			if st.has(stConnected) && !st.has(stAborted) &&
 				(held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !tcpFinished(s.fd) {
+				s.closeStep(CloseReset)
 				setLingerZero(s.fd)
 				s.reg.ctr.resetsSent.Add(1)
+			} else {
+				s.closeStep(CloseNoReset)
 			}
 			// 7. Leave the engine and close the descriptor once no handler of this
 			//    descriptor is running (the number cannot be reused under one): here, at
@@ -98,9 +108,12 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 			//    afterwards: it finds stClosing and empty queues and touches no
 			//    descriptor.
 			_ = s.efd.UnregisterCloseFunc(func() {
+				end := s.closeStep(CloseDescriptor)
 				_ = unix.Close(s.fd)
+				end()
 				// 8. Complete the close IRP last: the single "everything for this socket
 				//    is finished" signal.
+				defer s.closeStep(CloseComplete)() // ends after the close IRP's completion
 				s.reg.socketClosed()
 				// Deferred: a panicking close routine must not keep Deregister waiting.
 				defer s.reg.rd.Release()

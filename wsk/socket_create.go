@@ -89,7 +89,7 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 // caller still owns the descriptor.
 func (r *Registration) registerSocket(s *socket, table any) irp.Status {
 	s.applyStaticEvents()
-	s.ws.Init(table, s)
+	s.ws.Init(r.layered(table), s)
 	efd, err := r.eng.Register(s.fd, s)
 	if err != nil {
 		r.unreserveSocket()

@@ -51,7 +51,11 @@
 // close; at shutdown, connections still open are closed and so reset. Commands are
 // logged on stdout with the connection's number.
 //
+// With -trace FILE either mode also writes a runtime/trace of its whole run to FILE, with
+// gowsk's IRP tracing on (package wsktrace): open it with `go tool trace FILE`.
+//
 //	go run ./examples/closeserver
+//	go run ./examples/closeserver -trace tour.trace
 //	go run ./examples/closeserver -listen 127.0.0.1:7000
 package main
 
@@ -66,19 +70,27 @@ import (
 
 func main() {
 	listen := flag.String("listen", "", "serve the line protocol on `ADDR` (host:port) until SIGINT or SIGTERM, instead of the tour")
+	traceTo := flag.String("trace", "", "write a runtime/trace with gowsk's IRP tracing to `FILE` (go tool trace FILE)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "closeserver: unexpected arguments:", flag.Args())
 		flag.Usage()
 		os.Exit(2)
 	}
-	var err error
+	stopTrace, err := startTrace(*traceTo) // trace.go; nothing without -trace
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "closeserver:", err)
+		os.Exit(1)
+	}
 	if *listen == "" {
 		err = tour(os.Stdout)
 	} else {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err = run(ctx, *listen, os.Stdout)
 		stop()
+	}
+	if e := stopTrace(); err == nil {
+		err = e
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "closeserver:", err)

@@ -26,7 +26,7 @@ type provider struct {
 // IPv6 otherwise (the caller unmaps IPv4-mapped addresses). On failure everything it made
 // is undone, so the caller owns nothing.
 func openProvider(local netip.AddrPort) (*provider, error) {
-	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}})
+	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}}, providerOptions...)
 	if st != irp.Success {
 		return nil, fmt.Errorf("WskRegister: %v", st)
 	}
