@@ -91,6 +91,14 @@
 // helpers (names ending in Locked) collect work in out and after lists, run once the lock
 // is released.
 //
+// # Seeing it happen
+//
+// [WithObserver] stacks an [Observer] over every socket table of a registration: it sees each
+// IRP submitted, cancelled and completed, and each step of the close protocol ([CloseStep]).
+// Package wsk/wsktrace is the observer that shows them as runtime/trace tasks and regions (go
+// tool trace) and as log/slog records at Debug level. Without WithObserver nothing is layered
+// and each hook costs one nil test.
+//
 // # Deregistration
 //
 // [Registration.Deregister] is the last rundown: it wakes blocked captures
