@@ -26,19 +26,22 @@ import (
 // Deregister never returned (refcount's package doc, "Where a drain runs").
 
 const (
-	closeRaceRounds  = 20000           // upper bound on rounds per event kind
-	closeRaceBudget  = 5 * time.Second // and on the time they may take
-	closeRaceMinRun  = 10              // rounds that run whatever the budget
-	closeRaceSockets = 1               // sockets closed per round, each with its own traffic
-	closeRoundLimit  = 3 * time.Second // a close IRP slower than this is a hang
-	closeRaceBurst   = 64              // bytes per write or datagram
-	closeRaceJitter  = 40 * time.Microsecond
+	closeRaceRounds  = 20000                 // upper bound on rounds per event kind
+	closeRaceBudget  = 5 * time.Second       // and on the time they may take
+	closeRaceMinRun  = 10                    // rounds that run whatever the budget
+	closeRaceSockets = 1                     // sockets closed per round, each with its own traffic
+	closeRoundLimit  = 3 * time.Second       // a close IRP slower than this is a hang
+	closeRaceBurst   = 64                    // bytes per write or datagram
+	closeRaceDialers = 1                     // peers sending to each listener or datagram socket at once
+	closeRaceJitter  = 40 * time.Microsecond // span over which a round delays its close
 )
 
 // raceSock is the socket context of one socket of a round: the callback counts into it.
 type raceSock struct {
 	delivered atomic.Int64
 	first     chan struct{} // closed by the first callback with data
+	firstAt   time.Time     // when, written before first is closed
+	sentAt    time.Time     // when the first send of its traffic went out
 	once      sync.Once
 }
 
@@ -46,7 +49,7 @@ func newRaceSock() *raceSock { return &raceSock{first: make(chan struct{})} }
 
 func (rs *raceSock) saw() {
 	rs.delivered.Add(1)
-	rs.once.Do(func() { close(rs.first) })
+	rs.once.Do(func() { rs.firstAt = time.Now(); close(rs.first) })
 }
 
 // closeRace counts what the rounds of one test saw, to assert that the race it claims to
@@ -61,16 +64,18 @@ type closeRace struct {
 
 // run runs round until closeRaceRounds or closeRaceBudget, whichever comes first. round
 // sets up closeRaceSockets sockets with traffic flowing to each and returns, per socket,
-// its context and a function that starts its close; run waits for a callback on each
-// socket, closes them all at once, and waits for every close IRP.
+// its context and a function that starts its close; run closes them all at once and waits
+// for every close IRP.
+//
+// When to close: the race is lost or won in the few nanoseconds in which the loop takes the
+// callbacks rundown for an arrival, a few microseconds after the send. Each round closes at
+// a moment drawn from the closeRaceJitter after its first send, sweeping over that moment.
 func (cr *closeRace) run(round func() ([]*raceSock, []func() <-chan irp.Status, func() (busy int))) {
 	t := cr.t
 	deadline := time.Now().Add(closeRaceBudget)
 	for cr.rounds < closeRaceRounds && (cr.rounds < closeRaceMinRun || time.Now().Before(deadline)) {
 		socks, closers, stopTraffic := round()
-		// The loop takes up the arrival a few microseconds after the send; a close delayed
-		// by a different amount each round sweeps over that moment.
-		jitter(time.Duration(rand.IntN(int(closeRaceJitter))))
+		jitter(socks[0].sentAt, time.Duration(rand.Int64N(int64(closeRaceJitter))))
 		closed := make([]<-chan irp.Status, len(closers))
 		for k, c := range closers {
 			closed[k] = c()
@@ -97,9 +102,10 @@ func (cr *closeRace) run(round func() ([]*raceSock, []func() <-chan irp.Status, 
 	require.Positive(t, cr.busy, "no close began while traffic was flowing: the race was not exercised")
 }
 
-// jitter spins for d: a sleep that short would round up to the timer's resolution.
-func jitter(d time.Duration) {
-	for start := time.Now(); time.Since(start) < d; {
+// jitter spins until d after start: a sleep that short would round up to the timer's
+// resolution.
+func jitter(start time.Time, d time.Duration) {
+	for time.Since(start) < d {
 	}
 }
 
@@ -113,10 +119,10 @@ func closeAsync(ws *dispatch.Socket) func() <-chan irp.Status {
 }
 
 // traffic runs send on a goroutine until it fails, stop is called, or 10,000 sends (bounded
-// whatever happens). It returns once the first send went out, so that the close that
-// follows meets the loop while it handles that arrival. The returned stop reports 1 if the
-// traffic was still flowing.
-func traffic(send func() error) (stop func() int) {
+// whatever happens). It returns once the first send went out (noting when in rs), so that
+// the close that follows meets the loop while it handles that arrival. The returned stop
+// reports 1 if the traffic was still flowing.
+func traffic(rs *raceSock, send func() error) (stop func() int) {
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	started := make(chan struct{})
@@ -137,6 +143,7 @@ func traffic(send func() error) (stop func() int) {
 			}
 			err := send()
 			if n == 0 {
+				rs.sentAt = time.Now()
 				close(started)
 			}
 			if err != nil {
@@ -195,7 +202,7 @@ func TestCloseRacesReceiveEvent(t *testing.T) {
 			c, err := ln.Accept()
 			require.NoError(t, err)
 			b := make([]byte, closeRaceBurst)
-			stop := traffic(func() error { _, err := c.Write(b); return err })
+			stop := traffic(rs, func() error { _, err := c.Write(b); return err })
 			socks, closers = append(socks, rs), append(closers, closeAsync(ws))
 			stops = append(stops, func() int { busy := stop(); c.Close(); return busy })
 		}
@@ -246,13 +253,15 @@ func TestCloseRacesAcceptEvent(t *testing.T) {
 			addr := bindListen(t, ls)
 			require.Equal(t, irp.Success, evSet(ls, dispatch.EventAccept, nil))
 			d := net.Dialer{Timeout: closeRoundLimit}
-			stops = append(stops, traffic(func() error {
-				c, err := d.Dial("tcp", addr.String())
-				if err == nil {
-					c.Close()
-				}
-				return err
-			}))
+			for range closeRaceDialers { // arrivals close together keep the loop accepting
+				stops = append(stops, traffic(rs, func() error {
+					c, err := d.Dial("tcp", addr.String())
+					if err == nil {
+						c.Close()
+					}
+					return err
+				}))
+			}
 			socks, closers = append(socks, rs), append(closers, closeAsync(ls))
 		}
 		return socks, closers, stopAll(stops)
@@ -285,7 +294,9 @@ func TestCloseRacesReceiveFromEvent(t *testing.T) {
 			to := net.UDPAddrFromAddrPort(local)
 			// A datagram to a closed port only draws an ICMP error: the traffic goes on
 			// until stopped, so every close begins with datagrams still arriving.
-			stops = append(stops, traffic(func() error { _, _ = c.WriteToUDP(b, to); return nil }))
+			for range closeRaceDialers {
+				stops = append(stops, traffic(rs, func() error { _, _ = c.WriteToUDP(b, to); return nil }))
+			}
 			socks, closers = append(socks, rs), append(closers, closeAsync(ws))
 		}
 		return socks, closers, stopAll(stops)
