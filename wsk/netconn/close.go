@@ -1,9 +1,13 @@
 package netconn
 
 import (
+	"encoding/binary"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gowsk/gowsk/dispatch"
+	"github.com/gowsk/gowsk/irp"
 )
 
 // Close closes the connection (net.Conn); a second Close returns an error matching
@@ -20,7 +24,8 @@ import (
 //     freed, and the socket is handed to the engine, which owns it from then on:
 //  3. by SetLinger: sec < 0 (the default) Background: a graceful WskDisconnect (our FIN
 //     after every byte written), the socket kept until the peer's FIN, then a clean
-//     WskCloseSocket; input left unread or arriving later, or no FIN within
+//     WskCloseSocket; input left unread (checked first: then a reset at once, no FIN)
+//     or arriving later, or no FIN within
 //     Options.CloseTimeout, resets instead, as Linux does; at most Options.MaxClosing
 //     at once (beyond, a reset). sec == 0 Hard: an abortive disconnect (RST) and
 //     close. sec > 0 Timed: Close itself waits (after the calls in flight returned) up
@@ -50,6 +55,9 @@ func (c *TCPConn) Close() error {
 // handOver is step 2: no call of the conn is in flight, so nothing uses its IRPs. It
 // blocks only for SetLinger(n > 0), and then runs on Close's goroutine.
 func (c *TCPConn) handOver(lin int32) {
+	if lin != 0 && c.unread() {
+		lin = 0 // as Linux: input never read makes the close a reset, at once (no FIN first)
+	}
 	c.rd.free()
 	c.wr.free()
 	c.p.untrack(c.s)
@@ -63,6 +71,19 @@ func (c *TCPConn) handOver(lin int32) {
 	default:
 		e.Background(c.s)
 	}
+}
+
+// unread reports whether received bytes wait that the application never read
+// (SIO_WSK_QUERY_RECEIVE_BACKLOG, on the idle read IRP).
+func (c *TCPConn) unread() bool {
+	i := c.rd.prepare()
+	var out [8]byte
+	var n int
+	st := c.s.Basic().ControlSocket(c.s, dispatch.Ioctl, dispatch.SIOWskQueryReceiveBacklog, 0, nil, out[:], &n, i)
+	if st == irp.Pending {
+		<-c.rd.done // never today: the IOCTL completes at once
+	}
+	return c.rd.i.IoStatus.Status == irp.Success && n == 8 && binary.LittleEndian.Uint64(out[:]) > 0
 }
 
 // abort is the provider's Shutdown for a conn still open: an abortive close.
