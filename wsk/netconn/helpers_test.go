@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/wsk/netconn"
 )
 
@@ -30,4 +31,8 @@ func gowskPair(t testing.TB) (a, b *netconn.TCPConn) {
 func gowskNetPair(t testing.TB) (a *netconn.TCPConn, b net.Conn) {
 	c1, c2 := pair(t, netconn.Listen, net.Dial)
 	return c2.(*netconn.TCPConn), c1
+}
+
+func newClientDispatch() *dispatch.ClientDispatch {
+	return &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}
 }
