@@ -42,11 +42,15 @@ func TestInvariant57CloseWrite(t *testing.T) {
 		"net-peer": func(t *testing.T) (interface {
 			net.Conn
 			CloseWrite() error
-		}, net.Conn) { return gowskNetPair(t) },
+		}, net.Conn) {
+			return gowskNetPair(t)
+		},
 		"gowsk-peer": func(t *testing.T) (interface {
 			net.Conn
 			CloseWrite() error
-		}, net.Conn) { return gowskPair(t) },
+		}, net.Conn) {
+			return gowskPair(t)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			a, peer := mk(t)
