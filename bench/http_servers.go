@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -157,10 +158,24 @@ func httpServeMain(args []string) int {
 	fs := flag.NewFlagSet("httpserve", flag.ContinueOnError)
 	impl := fs.String("impl", "stdlib", "http server: stdlib, gowsk, fasthttp")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	raiseNofile()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "httpserve:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "httpserve:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	stop := make(chan struct{})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
