@@ -92,6 +92,9 @@ func addrOf(k netKind, a netip.AddrPort) net.Addr {
 }
 
 func (p *Provider) dialTCP(ctx context.Context, network string, local, remote netip.AddrPort) (*TCPConn, error) {
+	if p.stopped() {
+		return nil, ErrShutdown
+	}
 	res := wsk.Call(ctx, 1, func(i *irp.IRP) irp.Status {
 		return p.npi.Dispatch.SocketConnect(p.npi.Client, wsk.SockStream, wsk.IPProtoTCP, local, remote,
 			0, nil, nil, i)

@@ -71,6 +71,9 @@ func (p *Provider) ListenTCP(network, address string) (*Listener, error) {
 }
 
 func (p *Provider) listenOn(network string, a netip.AddrPort) (*Listener, error) {
+	if p.stopped() {
+		return nil, ErrShutdown
+	}
 	bg := context.Background()
 	res := wsk.Call(bg, 1, func(i *irp.IRP) irp.Status {
 		return p.npi.Dispatch.Socket(p.npi.Client, family(a.Addr()), wsk.SockStream, wsk.IPProtoTCP,

@@ -101,6 +101,14 @@ func (p *Provider) track(s *dispatch.Socket, abort func()) bool {
 	return true
 }
 
+// stopped reports whether Shutdown began: no new socket may be made (the NPI may be
+// released already).
+func (p *Provider) stopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopping
+}
+
 // untrack forgets s: it is closed, or handed to the linger engine.
 func (p *Provider) untrack(s *dispatch.Socket) {
 	p.mu.Lock()

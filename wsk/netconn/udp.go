@@ -69,6 +69,9 @@ func (p *Provider) dialUDP(network string, local, remote netip.AddrPort) (*UDPCo
 
 // newUDP makes a datagram socket bound to local and, if remote is valid, fixed to it.
 func (p *Provider) newUDP(network string, local, remote netip.AddrPort) (*UDPConn, error) {
+	if p.stopped() {
+		return nil, ErrShutdown
+	}
 	bg := context.Background()
 	res := wsk.Call(bg, 1, func(i *irp.IRP) irp.Status {
 		return p.npi.Dispatch.Socket(p.npi.Client, family(local.Addr()), wsk.SockDgram, wsk.IPProtoUDP,
