@@ -74,24 +74,15 @@ func (p *Provider) listenOn(network string, a netip.AddrPort) (*Listener, error)
 	if p.stopped() {
 		return nil, ErrShutdown
 	}
-	bg := context.Background()
-	res := wsk.Call(bg, 1, func(i *irp.IRP) irp.Status {
-		return p.npi.Dispatch.Socket(p.npi.Client, family(a.Addr()), wsk.SockStream, wsk.IPProtoTCP,
-			dispatch.ListenSocket, nil, nil, i)
-	})
-	if res.Status != irp.Success {
-		return nil, statusErr(res.Status, false, false)
+	s, err := p.socket(family(a.Addr()), wsk.SockStream, wsk.IPProtoTCP, dispatch.ListenSocket)
+	if err != nil {
+		return nil, err
 	}
-	s := res.Object.(*dispatch.Socket)
 	lt := s.Listen()
-	var bound netip.AddrPort
-	res = wsk.Call(bg, s.StackSize(), func(i *irp.IRP) irp.Status { return lt.Bind(s, a, 0, i) })
-	if res.Status == irp.Success {
-		res = wsk.Call(bg, s.StackSize(), func(i *irp.IRP) irp.Status { return lt.GetLocalAddress(s, &bound, i) })
-	}
-	if res.Status != irp.Success {
+	bound, st := bindLocal(s, lt.Bind, lt.GetLocalAddress, a, nil)
+	if st != irp.Success {
 		closeSync(s)
-		return nil, statusErr(res.Status, false, false)
+		return nil, statusErr(st, false, false)
 	}
 	l := &Listener{p: p, s: s, lt: lt, network: network, addr: net.TCPAddrFromAddrPort(unmap(bound))}
 	l.acc.init(s.StackSize())
@@ -101,6 +92,33 @@ func (p *Provider) listenOn(network string, a netip.AddrPort) (*Listener, error)
 		return nil, ErrShutdown
 	}
 	return l, nil
+}
+
+// socket makes a socket with WskSocket.
+func (p *Provider) socket(fam, sotype, protocol int, flags dispatch.SocketFlags) (*dispatch.Socket, error) {
+	res := wsk.Call(context.Background(), 1, func(i *irp.IRP) irp.Status {
+		return p.npi.Dispatch.Socket(p.npi.Client, fam, sotype, protocol, flags, nil, nil, i)
+	})
+	if res.Status != irp.Success {
+		return nil, statusErr(res.Status, false, false)
+	}
+	return res.Object.(*dispatch.Socket), nil
+}
+
+// bindLocal binds s to a (WskBind; for a listen socket that also listens), runs then
+// (if not nil; a status of its own), and returns the bound address (WskGetLocalAddress).
+func bindLocal(s *dispatch.Socket, bind dispatch.BindFunc, get dispatch.GetAddressFunc, a netip.AddrPort,
+	then func() irp.Status) (netip.AddrPort, irp.Status) {
+	bg := context.Background()
+	var bound netip.AddrPort
+	res := wsk.Call(bg, s.StackSize(), func(i *irp.IRP) irp.Status { return bind(s, a, 0, i) })
+	if res.Status == irp.Success && then != nil {
+		res.Status = then()
+	}
+	if res.Status == irp.Success {
+		res = wsk.Call(bg, s.StackSize(), func(i *irp.IRP) irp.Status { return get(s, &bound, i) })
+	}
+	return bound, res.Status
 }
 
 // closeSync closes s from ordinary Go code and waits for its close IRP.

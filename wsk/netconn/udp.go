@@ -72,29 +72,22 @@ func (p *Provider) newUDP(network string, local, remote netip.AddrPort) (*UDPCon
 	if p.stopped() {
 		return nil, ErrShutdown
 	}
-	bg := context.Background()
-	res := wsk.Call(bg, 1, func(i *irp.IRP) irp.Status {
-		return p.npi.Dispatch.Socket(p.npi.Client, family(local.Addr()), wsk.SockDgram, wsk.IPProtoUDP,
-			dispatch.DatagramSocket, nil, nil, i)
-	})
-	if res.Status != irp.Success {
-		return nil, statusErr(res.Status, false, false)
+	s, err := p.socket(family(local.Addr()), wsk.SockDgram, wsk.IPProtoUDP, dispatch.DatagramSocket)
+	if err != nil {
+		return nil, err
 	}
-	s := res.Object.(*dispatch.Socket)
 	dt := s.Datagram()
-	var bound netip.AddrPort
-	res = wsk.Call(bg, s.StackSize(), func(i *irp.IRP) irp.Status { return dt.Bind(s, local, 0, i) })
-	if res.Status == irp.Success && remote.IsValid() {
-		st := s.Basic().ControlSocket(s, dispatch.Ioctl, dispatch.SIOWskSetRemoteAddress, 0,
-			wsk.SockaddrBytes(remote), nil, nil, nil)
-		res.Status = st
+	var fix func() irp.Status
+	if remote.IsValid() {
+		fix = func() irp.Status {
+			return s.Basic().ControlSocket(s, dispatch.Ioctl, dispatch.SIOWskSetRemoteAddress, 0,
+				wsk.SockaddrBytes(remote), nil, nil, nil)
+		}
 	}
-	if res.Status == irp.Success {
-		res = wsk.Call(bg, s.StackSize(), func(i *irp.IRP) irp.Status { return dt.GetLocalAddress(s, &bound, i) })
-	}
-	if res.Status != irp.Success {
+	bound, st := bindLocal(s, dt.Bind, dt.GetLocalAddress, local, fix)
+	if st != irp.Success {
 		closeSync(s)
-		return nil, statusErr(res.Status, false, false)
+		return nil, statusErr(st, false, false)
 	}
 	c := &UDPConn{p: p, s: s, dt: dt, network: network, laddr: net.UDPAddrFromAddrPort(unmap(bound))}
 	if remote.IsValid() {
