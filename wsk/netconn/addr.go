@@ -122,3 +122,20 @@ func addrPortOf(a net.Addr) (netip.AddrPort, bool) {
 	}
 	return netip.AddrPort{}, false
 }
+
+// resolveListen parses network (UDP ones if udp, else TCP ones) and resolves address for
+// a listener; the error is the *net.OpError to return.
+func resolveListen(network, address string, udp bool) (netKind, []netip.AddrPort, error) {
+	k, err := parseNetwork(network)
+	if err == nil && k.udp != udp {
+		err = net.UnknownNetworkError(network)
+	}
+	var addrs []netip.AddrPort
+	if err == nil {
+		addrs, err = resolve(context.Background(), k, address, true)
+	}
+	if err != nil {
+		return k, nil, opErr("listen", network, nil, nil, err)
+	}
+	return k, addrs, nil
+}

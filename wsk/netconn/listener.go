@@ -42,16 +42,9 @@ func (p *Provider) Listen(network, address string) (net.Listener, error) {
 
 // ListenTCP is Listen returning the concrete type.
 func (p *Provider) ListenTCP(network, address string) (*Listener, error) {
-	k, err := parseNetwork(network)
-	if err == nil && k.udp {
-		err = net.UnknownNetworkError(network)
-	}
-	var addrs []netip.AddrPort
-	if err == nil {
-		addrs, err = resolve(context.Background(), k, address, true)
-	}
+	k, addrs, err := resolveListen(network, address, false)
 	if err != nil {
-		return nil, opErr("listen", network, nil, nil, err)
+		return nil, err
 	}
 	var last error
 	for _, a := range addrs {

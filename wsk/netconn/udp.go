@@ -1,7 +1,6 @@
 package netconn
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"sync"
@@ -35,16 +34,9 @@ type UDPConn struct {
 
 // ListenPacket is [net.ListenPacket] on p.
 func (p *Provider) ListenPacket(network, address string) (net.PacketConn, error) {
-	k, err := parseNetwork(network)
-	if err == nil && !k.udp {
-		err = net.UnknownNetworkError(network)
-	}
-	var addrs []netip.AddrPort
-	if err == nil {
-		addrs, err = resolve(context.Background(), k, address, true)
-	}
+	k, addrs, err := resolveListen(network, address, true)
 	if err != nil {
-		return nil, opErr("listen", network, nil, nil, err)
+		return nil, err
 	}
 	c, err := p.newUDP(network, addrs[0], netip.AddrPort{})
 	if err != nil && addrs[0].Addr().IsUnspecified() && addrs[0].Addr().Is6() && !k.only6 {
