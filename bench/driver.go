@@ -250,6 +250,10 @@ func runAll(cfg *config) ([]runResult, error) {
 			all = append(all, runCloseSuite(cfg)...)
 			continue
 		}
+		if suite == "http" {
+			all = append(all, runHTTPSuite(cfg)...) // http_suite.go
+			continue
+		}
 		conns, payloads := cfg.conns, cfg.payloads
 		switch suite {
 		case "idle":

@@ -250,6 +250,10 @@ func writeMarkdown(w io.Writer, md metadata, sums []summary) {
 			writeCloseTable(w, k.pending, g)
 			continue
 		}
+		if isHTTPSuite(k.suite) {
+			writeHTTPTable(w, g) // http_suite.go
+			continue
+		}
 		fmt.Fprintf(w, "### %s, conns=%d, payload=%d B, rounds=%d\n\n", k.suite, k.conns, k.payload, g[0].Rounds)
 		fmt.Fprintf(w, "| server | %s [min–max] | ×std | ×best peer | p50 µs | p99 µs [min–max] | p99.9 µs | %s [min–max] | ×std | ×best peer | RSS peak MB | RSS KB/conn | errors |\n", rpsLabel, cpuLabel)
 		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")

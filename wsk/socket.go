@@ -114,6 +114,8 @@ type socket struct {
 	rdDrained bool
 	hupSeen   bool // an edge carried EPOLLRDHUP, EPOLLHUP or EPOLLERR
 
+	cancelKeepsSent bool // SOCancelKeepsSent: a cancelled partial send keeps the connection
+
 	// readFn and writeFn are s.Readable and s.Writable, made once when the socket is
 	// registered (before s.efd is set, which post tests): a method value taken at each
 	// post would be one allocation per wake-up.
@@ -359,6 +361,8 @@ func (o *op) cancel(*irp.IRP) {
 			s.state &^= stConnecting
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 			s.failLocked(irp.ConnectionAborted, &out)
+		case o.kind == opSend && o.n > 0 && s.cancelKeepsSent:
+			s.finishLocked(o, irp.Cancelled, o.n, &out) // the caller resumes at o.n (options_cancel.go)
 		case (o.kind == opSend || o.kind == opConnectSend) && o.n > 0:
 			// Part of the send is in the kernel and cannot be taken back. Ending it here
 			// and sending the next request's bytes after the torn one would corrupt the

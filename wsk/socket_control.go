@@ -28,6 +28,9 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 		if reqType == dispatch.SetOption && level == dispatch.SOLSocket && code == dispatch.SOWskEventCallback {
 			return s.eventCallbackControl(in, i)
 		}
+		if level == dispatch.SOLSocket && code == SOCancelKeepsSent {
+			return s.cancelKeepsSentOption(reqType == dispatch.SetOption, in, out, outReturned, i) // options_cancel.go
+		}
 		if level == dispatch.SOLSocket && code == dispatch.SOConditionalAccept && s.lst != nil {
 			// SO_CONDITIONAL_ACCEPT: listen_inspect.go
 			return s.conditionalAcceptOption(reqType == dispatch.SetOption, in, out, outReturned, i)
@@ -36,6 +39,9 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 	case dispatch.Ioctl:
 		if s.cat == dispatch.DatagramSocket && (code == dispatch.SIOWskSetRemoteAddress || code == dispatch.SIOWskSetSendToAddress) {
 			return s.datagramIoctl(code, in, i)
+		}
+		if code == SIOQuerySendQueue && s.cat != dispatch.DatagramSocket {
+			return s.sendQueueIoctl(out, outReturned, i) // sendqueue_linux.go
 		}
 		return s.ioctl(code, out, outReturned, i)
 	}
@@ -70,6 +76,10 @@ func osOption(level, code uint32) (lvl, name int, settable, ok bool) {
 		return unix.SOL_SOCKET, unix.SO_ERROR, false, true
 	case level == IPProtoTCP && code == TCPNoDelay:
 		return unix.IPPROTO_TCP, unix.TCP_NODELAY, true, true
+	case level == IPProtoTCP && code == TCPKeepAlive:
+		return unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, true, true
+	case level == IPProtoTCP && code == TCPKeepIntvl:
+		return unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, true, true
 	}
 	return 0, 0, false, false
 }
