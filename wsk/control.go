@@ -36,6 +36,9 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 		if s.cat == dispatch.DatagramSocket && (code == dispatch.SIOWskSetRemoteAddress || code == dispatch.SIOWskSetSendToAddress) {
 			return s.datagramIoctl(code, in, i)
 		}
+		if code == SIOQuerySendQueue && s.cat != dispatch.DatagramSocket {
+			return s.sendQueueIoctl(out, outReturned, i) // sendqueue_linux.go
+		}
 		return s.ioctl(code, out, outReturned, i)
 	}
 	return ctlDone(i, irp.InvalidParameter, 0, nil)
