@@ -34,7 +34,8 @@ type rig struct {
 }
 
 func newRig(t *testing.T, cfg linger.Config) *rig {
-	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}})
+	cd := &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}
+	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: cd})
 	require.Equal(t, irp.Success, st)
 	npi, st := reg.CaptureProviderNPI(dispatch.InfiniteWait)
 	require.Equal(t, irp.Success, st)

@@ -14,7 +14,7 @@ const (
 	ResetTimeout                 // the peer's FIN did not come within Config.FINTimeout
 	ResetLinger                  // {1,n}: the data was not delivered within n
 	ResetRefused                 // the background table was full
-	ResetPeer                    // the connection failed first (a reset from the peer, a transport error)
+	ResetPeer                    // the connection failed first (a peer reset, a transport error)
 	ResetShutdown                // Engine.Shutdown aborted it, or refused it while shutting down
 	numOutcomes
 )
