@@ -115,6 +115,9 @@ func (s *baseSock) finished(o *bop, st irp.Status, n uint32, obj any) {
 	case opConnect:
 		s.connected(st)
 	}
+	if err != 0 && s.closed() {
+		err = irp.WSAOperationAborted // whatever wsk said, the close ended it
+	}
 	if o.watch && st == irp.Success && n > 0 {
 		s.abortAsync() // data after SD_RECEIVE: reset
 	}
@@ -170,16 +173,17 @@ func (o *bop) wait() (uint32, WSAError) {
 }
 
 // issued finishes the call half after the wsk call returned: a synchronous call waits,
-// an overlapped one returns 0 with the count when the IRP completed inline (the
-// notification is already on its way), else WSA_IO_PENDING.
+// an overlapped one returns 0 with the count when the IRP completed inline successfully
+// (the notification is already on its way), else WSA_IO_PENDING, also when it failed
+// inline: once started, its outcome always comes through the notification.
 func (o *bop) issued(ret irp.Status) (uint32, WSAError) {
 	if o.waiter != nil {
 		return o.wait()
 	}
-	if ret != irp.Pending && o.userDone.Load() {
-		return o.n, o.err
+	if ret != irp.Pending && o.userDone.Load() && o.err == 0 {
+		return o.n, 0
 	}
-	return 0, irp.WSAIOPending
+	return 0, irp.WSAIOPending // the outcome, failure included, comes with the notification
 }
 
 func (b *base) recv(h Socket, bufs [][]byte, flags *uint32, ov *Overlapped, cr CompletionRoutine, tid *ThreadID) (uint32, WSAError) {

@@ -57,7 +57,10 @@ const (
 // Overlapped members (Recv, RecvFrom, Send, SendTo): with ov nil the call is
 // synchronous, blocking or WSAEWOULDBLOCK as the socket's FIONBIO says. With ov the
 // provider starts the operation and returns WSA_IO_PENDING, or 0 with the byte count
-// when it finished at once; either way it reports the completion exactly once: with
+// when it finished at once successfully (an operation that started and failed at once
+// is WSA_IO_PENDING too: its failure comes with the notification; any other code means
+// it never started and nothing will be notified); either way it reports the completion
+// exactly once: with
 // cr nil by WPUCompleteOverlappedRequest (event or completion port), with cr by an
 // APC queued to tid with WPUQueueApc, the result set first with ov.SetResult.
 type WSPProcTable struct {
