@@ -36,7 +36,7 @@ func (t *Thread) io(op string, s Socket, send bool, bufs [][]byte, ov *Overlappe
 	case total(bufs) > MaxIO:
 		return 0, wsaErr(op, irp.WSAENOBUFS)
 	}
-	if ov != nil && !ov.begin() {
+	if ov != nil && !ov.Begin() {
 		return 0, wsaErr(op, irp.WSAEINVAL) // its earlier operation is still pending
 	}
 	tid := t.ID()

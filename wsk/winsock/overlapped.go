@@ -31,8 +31,10 @@ type Overlapped struct {
 	starts  atomic.Uint64 // operations ever begun
 }
 
-// begin marks ov in progress for a new operation; false when it still has one.
-func (ov *Overlapped) begin() bool {
+// Begin marks ov in progress for a new operation; false when it still has one. The
+// switch calls it for the application's Overlapped; a layered provider calls it for
+// the substitute it hands down.
+func (ov *Overlapped) Begin() bool {
 	ov.mu.Lock()
 	defer ov.mu.Unlock()
 	if ov.pending {
