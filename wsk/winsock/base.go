@@ -300,6 +300,7 @@ func (b *base) listen(h Socket, backlog int) WSAError {
 	s.mu.Lock()
 	s.st |= bListening
 	s.mu.Unlock()
+	s.arm()
 	return 0
 }
 

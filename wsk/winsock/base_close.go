@@ -42,7 +42,12 @@ func (b *base) closeSocket(h Socket) WSAError {
 		done = s.opsDone
 	}
 	s.ev.closing = true
+	backlog := s.ev.backlog
+	s.ev.backlog, s.ev.backAddr = nil, nil
 	s.mu.Unlock()
+	for _, ns := range backlog { // accepted by the event, never handed out: reset
+		closeWSK(ns.ws, true)
+	}
 	for _, o := range ops {
 		if o.kind == opSend {
 			o.complete(irp.WSAOperationAborted, 0, nil)

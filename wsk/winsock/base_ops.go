@@ -329,6 +329,10 @@ func (b *base) accept(h Socket, remote *netip.AddrPort) (Socket, WSAError) {
 	if !listening {
 		return InvalidSocket, irp.WSAEINVAL
 	}
+	if ns, rem, ok := s.takeBacklog(); ok { // delivered by WskAcceptEvent (events.go)
+		s.acceptDone()
+		return s.accepted(ns, rem, remote)
+	}
 	o, code := s.newOp(opAccept, nil, nil, nil)
 	if code != 0 {
 		return InvalidSocket, code
@@ -352,12 +356,18 @@ func (b *base) accept(h Socket, remote *netip.AddrPort) (Socket, WSAError) {
 		return InvalidSocket, o.err
 	}
 	ns.ws = o.obj.(*dispatch.Socket)
+	return s.accepted(ns, rem, remote)
+}
+
+// accepted gives an accepted connection its handle.
+func (s *baseSock) accepted(ns *baseSock, rem netip.AddrPort, remote *netip.AddrPort) (Socket, WSAError) {
 	ns.st = bBound | bConnected
 	ns.remote = rem
-	nh, code := b.register(ns)
+	nh, code := s.b.register(ns)
 	if code != 0 {
 		return InvalidSocket, code
 	}
+	s.inherit(ns)
 	if remote != nil {
 		*remote = rem
 	}
