@@ -23,14 +23,15 @@ type bop struct {
 	cr  CompletionRoutine
 	tid ThreadID
 
-	buf      dispatch.Buf
-	from     *netip.AddrPort // RecvFrom: where the source goes
-	remote   netip.AddrPort  // ReceiveFrom fills it; SendTo reads it
-	probe    bool            // a nonblocking receive that is cancelled if it pends
-	watch    bool            // the SD_RECEIVE watch: data means reset
-	bg       bool            // a nonblocking send the caller no longer waits for
-	waiter   chan struct{}   // synchronous calls wait here (closed by finishUser)
-	userDone atomic.Bool
+	buf       dispatch.Buf
+	from      *netip.AddrPort // RecvFrom: where the source goes
+	remote    netip.AddrPort  // ReceiveFrom fills it; SendTo reads it
+	probe     bool            // a nonblocking receive that is cancelled if it pends
+	watch     bool            // the SD_RECEIVE watch: data means reset
+	bg        bool            // a nonblocking send the caller no longer waits for
+	waiter    chan struct{}   // synchronous calls wait here (closed by finishUser)
+	userDone  atomic.Bool     // complete won: the outcome is being delivered
+	published atomic.Bool     // err, n and obj are written (read them only after this)
 
 	// Results, written before finishUser.
 	err   WSAError
@@ -132,6 +133,7 @@ func (o *bop) complete(err WSAError, n uint32, obj any) {
 		return
 	}
 	o.err, o.n, o.obj = err, n, obj
+	o.published.Store(true)
 	s := o.s
 	switch {
 	case o.waiter != nil:
@@ -180,7 +182,7 @@ func (o *bop) issued(ret irp.Status) (uint32, WSAError) {
 	if o.waiter != nil {
 		return o.wait()
 	}
-	if ret != irp.Pending && o.userDone.Load() && o.err == 0 {
+	if ret != irp.Pending && o.published.Load() && o.err == 0 {
 		return o.n, 0
 	}
 	return 0, irp.WSAIOPending // the outcome, failure included, comes with the notification
@@ -307,7 +309,7 @@ func (b *base) sendTo(h Socket, bufs [][]byte, flags uint32, to netip.AddrPort, 
 		ret = s.ws.Stream().Send(s.ws, &o.buf, 0, o.i)
 	}
 	if bg {
-		if ret != irp.Pending && o.err != 0 {
+		if ret != irp.Pending && o.published.Load() && o.err != 0 {
 			return 0, o.err
 		}
 		return uint32(total), 0
@@ -429,7 +431,7 @@ func (b *base) connect(h Socket, remote netip.AddrPort) WSAError {
 	}
 	ret := s.ws.Stream().Connect(s.ws, remote, 0, o.i)
 	if nb {
-		if ret != irp.Pending && o.err != 0 {
+		if ret != irp.Pending && o.published.Load() && o.err != 0 {
 			return o.err
 		}
 		if ret != irp.Pending {
