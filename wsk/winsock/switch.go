@@ -36,11 +36,15 @@ type entry struct {
 	closing atomic.Bool // a closesocket of this SOCKET is running (or done)
 }
 
-// call is the prologue of every call on a SOCKET: the session is up, t is not busy with
-// another call, the SOCKET is open. done must be called at the end.
+// call is the prologue of every call on a SOCKET: t is open (WSAEINVAL once closed),
+// the session is up, t is not busy with another call, the SOCKET is open. done must be
+// called at the end.
 func (t *Thread) call(s Socket) (e *entry, code WSAError) {
 	if t == nil {
 		return nil, WSAEFAULT
+	}
+	if t.isClosed() {
+		return nil, irp.WSAEINVAL
 	}
 	w := t.w
 	if !w.begin() {
@@ -69,6 +73,9 @@ func (t *Thread) done(e *entry) {
 func (t *Thread) plain() WSAError {
 	if t == nil {
 		return WSAEFAULT
+	}
+	if t.isClosed() {
+		return irp.WSAEINVAL
 	}
 	if !t.w.begin() {
 		return irp.WSANOTINITIALISED

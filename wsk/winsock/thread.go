@@ -228,3 +228,9 @@ func (t *Thread) close() {
 
 // Session returns the session t belongs to.
 func (t *Thread) Session() *WSA { return t.w }
+
+func (t *Thread) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
