@@ -34,7 +34,7 @@ func TestCloseRacesOverlappedCalls(t *testing.T) {
 	var (
 		refused, started, completed, aborted, succeeded atomic.Int64
 		closeOK, closeNotSock                           atomic.Int64
-		byKind                                          [4][3]atomic.Int64 // call kind × outcome (refused, aborted, ok)
+		byKind                                          [4][3]atomic.Int64 // kind × (refused, aborted, ok)
 	)
 	for it := range iters {
 		kind, notify := it%4, (it/4)%3

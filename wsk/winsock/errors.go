@@ -17,9 +17,9 @@ type WSAError = irp.WSAError
 
 // Winsock codes this layer returns that irp does not name (the Windows values).
 const (
-	WSAInvalidHandle    WSAError = 6     // WSA_INVALID_HANDLE: not an event, port or thread of this session
+	WSAInvalidHandle    WSAError = 6     // WSA_INVALID_HANDLE: no such event or port
 	WSAInvalidParameter WSAError = 87    // WSA_INVALID_PARAMETER
-	WSAIOIncomplete     WSAError = 996   // WSA_IO_INCOMPLETE: WSAGetOverlappedResult, not waiting, still pending
+	WSAIOIncomplete     WSAError = 996   // WSA_IO_INCOMPLETE: still pending, not waiting
 	WSAEFAULT           WSAError = 10014 // a nil or short buffer/pointer
 	WSAEMFILE           WSAError = 10024 // the handle table is full
 	WSAEALREADY         WSAError = 10037 // a nonblocking connect is already in progress

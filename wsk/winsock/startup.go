@@ -101,7 +101,7 @@ type counters struct {
 // Stats is a snapshot of a session's counters.
 type Stats struct {
 	Sockets            int       `json:"sockets"`          // SOCKETs open now
-	ProviderHandles    int       `json:"provider_handles"` // WPUCreateSocketHandle handles not yet closed
+	ProviderHandles    int       `json:"provider_handles"` // WPU handles not yet closed
 	Threads            int       `json:"threads"`          // thread contexts open now
 	APCsRun            uint64    `json:"apcs_run"`
 	Panics             uint64    `json:"panics"` // APCs and completion routines that panicked
@@ -109,7 +109,7 @@ type Stats struct {
 	PacketsDropped     uint64    `json:"packets_dropped"`
 	UnclosedThreads    uint64    `json:"unclosed_threads"` // thread contexts still open at WSACleanup
 	LeakedHandles      uint64    `json:"leaked_handles"`   // provider handles still open at WSACleanup
-	LostAPCs           uint64    `json:"lost_apcs"`        // completion routines whose thread was closed or full
+	LostAPCs           uint64    `json:"lost_apcs"`        // routines whose thread was closed or full
 	BackgroundCloses   int64     `json:"background_closes"`
 	ClosesGraceful     uint64    `json:"closes_graceful"`
 	ClosesReset        uint64    `json:"closes_reset"`         // resets of every cause below
