@@ -34,11 +34,10 @@ const maxHandles = 1 << 20
 type Option func(*config)
 
 type config struct {
-	layers        []Provider
-	log           *slog.Logger
-	linger        linger.Config
-	cleanupGrace  time.Duration
-	catalogFilter func(ProtocolInfo) bool
+	layers       []Provider
+	log          *slog.Logger
+	linger       linger.Config
+	cleanupGrace time.Duration
 }
 
 // WithLayer installs p as a layered provider above the providers installed so far

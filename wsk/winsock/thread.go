@@ -114,12 +114,6 @@ func (t *Thread) runAPCs() bool {
 	return len(q) > 0
 }
 
-func (t *Thread) pending() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.q) > 0
-}
-
 // SleepEx is SleepEx: it waits d (Infinite: forever); with alertable set, queued APCs
 // run and it returns WaitIOCompletion as soon as one has run, else 0. Call it only on
 // t's goroutine.
