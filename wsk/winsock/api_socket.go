@@ -120,24 +120,22 @@ func (t *Thread) Connect(s Socket, remote netip.AddrPort) error {
 
 // GetSockName is getsockname.
 func (t *Thread) GetSockName(s Socket) (netip.AddrPort, error) {
-	e, code := t.call(s)
-	if code != 0 {
-		return netip.AddrPort{}, wsaErr("getsockname", code)
-	}
-	defer t.done(e)
-	a, code := t.w.top.GetSockName(e.s.ph)
-	return a, wsaErr("getsockname", code)
+	return t.name("getsockname", s, t.w.top.GetSockName)
 }
 
 // GetPeerName is getpeername.
 func (t *Thread) GetPeerName(s Socket) (netip.AddrPort, error) {
+	return t.name("getpeername", s, t.w.top.GetPeerName)
+}
+
+func (t *Thread) name(op string, s Socket, fn func(Socket) (netip.AddrPort, WSAError)) (netip.AddrPort, error) {
 	e, code := t.call(s)
 	if code != 0 {
-		return netip.AddrPort{}, wsaErr("getpeername", code)
+		return netip.AddrPort{}, wsaErr(op, code)
 	}
 	defer t.done(e)
-	a, code := t.w.top.GetPeerName(e.s.ph)
-	return a, wsaErr("getpeername", code)
+	a, code := fn(e.s.ph)
+	return a, wsaErr(op, code)
 }
 
 // Shutdown is shutdown(s, how): SD_SEND sends a FIN after the queued data and later

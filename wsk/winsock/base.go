@@ -359,18 +359,10 @@ func (b *base) cleanup() WSAError {
 // connection, then CloseSocket. Synchronous; the close never waits on the network.
 func closeWSK(ws *dispatch.Socket, abort bool) {
 	ctx := context.Background()
-	if abort {
-		var disc dispatch.DisconnectFunc
-		if t := ws.Connection(); t != nil {
-			disc = t.Disconnect
-		} else if t := ws.Stream(); t != nil {
-			disc = t.Disconnect
-		}
-		if disc != nil {
-			_ = wsk.Call(ctx, ws.StackSize(), func(i *irp.IRP) irp.Status {
-				return disc(ws, nil, dispatch.FlagAbortive, i)
-			})
-		}
+	if t, ok := connOf(ws); ok && abort {
+		_ = wsk.Call(ctx, ws.StackSize(), func(i *irp.IRP) irp.Status {
+			return t.disconnect(ws, nil, dispatch.FlagAbortive, i)
+		})
 	}
 	_ = wsk.Call(ctx, ws.StackSize(), func(i *irp.IRP) irp.Status { return ws.Basic().CloseSocket(ws, i) })
 }

@@ -101,11 +101,7 @@ func (s *baseSock) disconnectAsync(flags dispatch.Flags) {
 		i.Free()
 		return irp.MoreProcessingRequired
 	}, nil, irp.InvokeAlways)
-	if t := s.ws.Connection(); t != nil {
-		_ = t.Disconnect(s.ws, nil, flags, i)
-	} else {
-		_ = s.ws.Stream().Disconnect(s.ws, nil, flags, i)
-	}
+	_ = s.conn().disconnect(s.ws, nil, flags, i)
 }
 
 // shutdown is WSPShutdown: the wire half of the switch's shutdown. SD_SEND queues a
@@ -136,11 +132,7 @@ func (b *base) shutdown(h Socket, how int) WSAError {
 		}
 		o.waiter, o.watch = nil, true
 		o.buf = dispatch.MakeBuf(make([]byte, 1))
-		if t := s.ws.Connection(); t != nil {
-			_ = t.Receive(s.ws, &o.buf, 0, o.i)
-		} else {
-			_ = s.ws.Stream().Receive(s.ws, &o.buf, 0, o.i)
-		}
+		_ = s.conn().receive(s.ws, &o.buf, 0, o.i)
 	}
 	if how == SDSend || how == SDBoth {
 		s.disconnectAsync(0)

@@ -197,14 +197,10 @@ func (b *base) recvFrom(h Socket, bufs [][]byte, flags *uint32, from *netip.Addr
 	if code != 0 {
 		return 0, code
 	}
-	s.mu.Lock()
-	st, sticky, nb := s.st, s.sticky, s.nonblocking
-	s.mu.Unlock()
+	st, nb, code := s.ioState()
 	switch {
-	case s.sotype == SockStream && !st.has(bConnected):
-		return 0, irp.WSAENOTCONN
-	case sticky != 0:
-		return 0, sticky
+	case code != 0:
+		return 0, code
 	case s.sotype == SockDgram && !st.has(bBound):
 		return 0, irp.WSAEINVAL // recvfrom on an unbound datagram socket
 	}
@@ -219,10 +215,8 @@ func (b *base) recvFrom(h Socket, bufs [][]byte, flags *uint32, from *netip.Addr
 	if s.sotype == SockDgram {
 		t := s.ws.Datagram()
 		ret = t.ReceiveFrom(s.ws, &o.buf, 0, &o.remote, nil, nil, nil, o.i)
-	} else if t := s.ws.Connection(); t != nil {
-		ret = t.Receive(s.ws, &o.buf, 0, o.i)
 	} else {
-		ret = s.ws.Stream().Receive(s.ws, &o.buf, 0, o.i)
+		ret = s.conn().receive(s.ws, &o.buf, 0, o.i)
 	}
 	if o.probe && ret == irp.Pending {
 		if o.cl.Cancel(o.i) {
@@ -248,18 +242,14 @@ func (b *base) sendTo(h Socket, bufs [][]byte, flags uint32, to netip.AddrPort, 
 	if code != 0 {
 		return 0, code
 	}
-	total := 0
-	for _, p := range bufs {
-		total += len(p)
-	}
+	total := total(bufs)
+	_, nb, code := s.ioState()
 	s.mu.Lock()
-	st, sticky, nb, busy, remote := s.st, s.sticky, s.nonblocking, s.bgSends > 0, s.remote
+	busy, remote := s.bgSends > 0, s.remote
 	s.mu.Unlock()
 	switch {
-	case s.sotype == SockStream && !st.has(bConnected):
-		return 0, irp.WSAENOTCONN
-	case sticky != 0:
-		return 0, sticky
+	case code != 0:
+		return 0, code
 	case ov == nil && nb && busy:
 		s.wouldBlockWrite()
 		return 0, irp.WSAEWOULDBLOCK
@@ -303,10 +293,8 @@ func (b *base) sendTo(h Socket, bufs [][]byte, flags uint32, to netip.AddrPort, 
 	var ret irp.Status
 	if s.sotype == SockDgram {
 		ret = s.ws.Datagram().SendTo(s.ws, &o.buf, 0, &o.remote, nil, o.i)
-	} else if t := s.ws.Connection(); t != nil {
-		ret = t.Send(s.ws, &o.buf, 0, o.i)
 	} else {
-		ret = s.ws.Stream().Send(s.ws, &o.buf, 0, o.i)
+		ret = s.conn().send(s.ws, &o.buf, 0, o.i)
 	}
 	if bg {
 		if ret != irp.Pending && o.published.Load() && o.err != 0 {
@@ -461,4 +449,41 @@ func (s *baseSock) connected(st irp.Status) {
 	}
 	s.mu.Unlock()
 	s.connectDone(code)
+}
+
+// ioState is the common check of a send or receive: a stream socket must be connected
+// and its connection healthy.
+func (s *baseSock) ioState() (st bstate, nonblocking bool, code WSAError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.sotype == SockStream && !s.st.has(bConnected):
+		code = irp.WSAENOTCONN
+	case s.sticky != 0:
+		code = s.sticky
+	}
+	return s.st, s.nonblocking, code
+}
+
+// connTable is the connection half of a wsk table: a connection socket's, or a stream
+// socket's (which becomes a connection).
+type connTable struct {
+	send       dispatch.SendFunc
+	receive    dispatch.ReceiveFunc
+	disconnect dispatch.DisconnectFunc
+}
+
+func connOf(ws *dispatch.Socket) (connTable, bool) {
+	if t := ws.Connection(); t != nil {
+		return connTable{t.Send, t.Receive, t.Disconnect}, true
+	}
+	if t := ws.Stream(); t != nil {
+		return connTable{t.Send, t.Receive, t.Disconnect}, true
+	}
+	return connTable{}, false
+}
+
+func (s *baseSock) conn() connTable {
+	t, _ := connOf(s.ws)
+	return t
 }

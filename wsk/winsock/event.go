@@ -25,12 +25,7 @@ func WSASetEvent(ev *Event) bool {
 		return false
 	}
 	ev.set = true
-	for w := range ev.waiters {
-		select {
-		case w <- struct{}{}:
-		default:
-		}
-	}
+	ev.wakeLocked()
 	ev.mu.Unlock()
 	return true
 }
@@ -60,13 +55,18 @@ func WSACloseEvent(ev *Event) bool {
 		return false
 	}
 	ev.closed = true
+	ev.wakeLocked()
+	return true
+}
+
+// wakeLocked tells every waiter to look again (a token each, never blocking).
+func (ev *Event) wakeLocked() {
 	for w := range ev.waiters {
 		select {
 		case w <- struct{}{}:
 		default:
 		}
 	}
-	return true
 }
 
 // IsSet reports whether ev is set (a poll, for tests and diagnostics).

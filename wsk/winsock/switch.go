@@ -43,12 +43,13 @@ func (t *Thread) call(s Socket) (e *entry, code WSAError) {
 	if t == nil {
 		return nil, WSAEFAULT
 	}
-	if t.isClosed() {
-		return nil, irp.WSAEINVAL
-	}
 	w := t.w
 	if !w.begin() {
 		return nil, irp.WSANOTINITIALISED
+	}
+	if t.isClosed() {
+		w.end()
+		return nil, irp.WSAEINVAL
 	}
 	if !t.enter() {
 		w.end()
@@ -74,11 +75,12 @@ func (t *Thread) plain() WSAError {
 	if t == nil {
 		return WSAEFAULT
 	}
-	if t.isClosed() {
-		return irp.WSAEINVAL
-	}
 	if !t.w.begin() {
 		return irp.WSANOTINITIALISED
+	}
+	if t.isClosed() {
+		t.w.end()
+		return irp.WSAEINVAL
 	}
 	if !t.enter() {
 		t.w.end()
