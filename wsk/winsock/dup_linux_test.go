@@ -48,8 +48,8 @@ func TestDuplicateSocket(t *testing.T) {
 	require.Equal(t, winsock.Linger{OnOff: 1, Linger: 0}, lg, "options are shared")
 	require.NoError(t, th.Closesocket(d))
 	saw := drain(peer)
-	t.Logf("last close of a duplicated socket with {1,0}: peer saw %d bytes, then %v", saw.n, saw)
-	require.True(t, saw.reset, "peer: %v", saw)
+	t.Logf("last close of a duplicated socket with {1,0}: peer saw %d bytes, then %v", saw.N, saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 }
 
 // An unused protocol info keeps the socket until WSACleanup drops it.

@@ -3,8 +3,6 @@
 package winsock_test
 
 import (
-	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"syscall"
@@ -14,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gowsk/gowsk/wsk/internal/linger/lingertest"
 	"github.com/gowsk/gowsk/wsk/winsock"
 )
 
@@ -63,58 +62,11 @@ func dialPeer(t *testing.T, th *winsock.Thread) (winsock.Socket, *net.TCPConn) {
 	return s, c
 }
 
-// peerSaw is what the plain peer read: the byte count and how the stream ended.
-type peerSaw struct {
-	n     int64
-	eof   bool
-	reset bool
-	err   error
-}
+type peerSaw = lingertest.Saw
 
-func (p peerSaw) String() string {
-	switch {
-	case p.eof && p.reset:
-		return "EOF, then a reset"
-	case p.eof:
-		return "EOF"
-	case p.reset:
-		return "ECONNRESET"
-	}
-	return "error: " + p.err.Error()
-}
+func drain(c *net.TCPConn) peerSaw { return lingertest.Drain(c, waitLimit) }
 
-// drain reads c until it ends (bounded by waitLimit). After the FIN, Linux reads give
-// EOF even when a reset follows; the reset shows in SO_ERROR (EPIPE in CLOSE_WAIT).
-func drain(c *net.TCPConn) peerSaw {
-	_ = c.SetReadDeadline(time.Now().Add(waitLimit))
-	var n int64
-	b := make([]byte, 256<<10)
-	for {
-		k, err := c.Read(b)
-		n += int64(k)
-		switch {
-		case err == nil:
-			continue
-		case errors.Is(err, io.EOF):
-			e := soError(c)
-			return peerSaw{n: n, eof: true, reset: e == syscall.EPIPE || e == syscall.ECONNRESET}
-		case errors.Is(err, syscall.ECONNRESET):
-			return peerSaw{n: n, reset: true, err: err}
-		default:
-			return peerSaw{n: n, err: err}
-		}
-	}
-}
-
-func soError(c *net.TCPConn) syscall.Errno {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	var v int
-	_ = rc.Control(func(fd uintptr) { v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR) })
-	return syscall.Errno(v)
-}
+func soError(c *net.TCPConn) syscall.Errno { return lingertest.SoError(c) }
 
 // code is the WSA code of err (0 for nil).
 func code(err error) winsock.WSAError { return winsock.CodeOf(err) }

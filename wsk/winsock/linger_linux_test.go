@@ -28,9 +28,9 @@ func TestLingerDefaultDeliversThenEOF(t *testing.T) {
 	t.Logf("closesocket {0,*} returned after %v", time.Since(start))
 	require.EqualValues(t, 1, w.Stats().BackgroundCloses)
 	saw := drain(peer)
-	t.Logf("linger {0,*}: peer saw %d bytes, then %v", saw.n, saw)
-	require.True(t, saw.eof && !saw.reset, "peer: %v", saw)
-	require.EqualValues(t, n, saw.n)
+	t.Logf("linger {0,*}: peer saw %d bytes, then %v", saw.N, saw)
+	require.True(t, saw.EOF && !saw.Reset, "peer: %v", saw)
+	require.EqualValues(t, n, saw.N)
 	code, _, _, pending := ov.Result()
 	require.False(t, pending)
 	require.Equal(t, irp.WSAOperationAborted, code, "the pending send's notification: aborted by the close (its bytes still went out as queued data)")
@@ -50,8 +50,8 @@ func TestLingerHardResets(t *testing.T) {
 	require.NoError(t, th.Closesocket(s))
 	t.Logf("closesocket {1,0} returned after %v", time.Since(start))
 	saw := drain(peer)
-	t.Logf("linger {1,0}: peer saw %d bytes, then %v", saw.n, saw)
-	require.True(t, saw.reset && !saw.eof, "peer: %v", saw)
+	t.Logf("linger {1,0}: peer saw %d bytes, then %v", saw.N, saw)
+	require.True(t, saw.Reset && !saw.EOF, "peer: %v", saw)
 }
 
 // linger {1,1} on a blocking socket whose peer stops reading: closesocket resets after
@@ -67,8 +67,8 @@ func TestLingerTimedStalledPeerResets(t *testing.T) {
 	t.Logf("closesocket {1,1} with a stalled peer returned after %v", took)
 	require.GreaterOrEqual(t, took, 900*time.Millisecond, "it waited the linger time")
 	saw := drain(peer)
-	t.Logf("linger {1,1}, peer not reading: peer saw %d bytes, then %v", saw.n, saw)
-	require.True(t, saw.reset, "peer: %v", saw)
+	t.Logf("linger {1,1}, peer not reading: peer saw %d bytes, then %v", saw.N, saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 	require.EqualValues(t, 1, w.Stats().ResetsLingerExpiry)
 }
 
@@ -86,9 +86,9 @@ func TestLingerTimedDrainingPeerFIN(t *testing.T) {
 	require.NoError(t, th.Closesocket(s))
 	t.Logf("closesocket {1,5} with a draining peer returned after %v", time.Since(start))
 	saw := <-got
-	t.Logf("linger {1,5}, peer draining: peer saw %d bytes, then %v", saw.n, saw)
-	require.True(t, saw.eof && !saw.reset, "peer: %v", saw)
-	require.EqualValues(t, n, saw.n)
+	t.Logf("linger {1,5}, peer draining: peer saw %d bytes, then %v", saw.N, saw)
+	require.True(t, saw.EOF && !saw.Reset, "peer: %v", saw)
+	require.EqualValues(t, n, saw.N)
 	require.NoError(t, peer.Close())
 	require.Eventually(t, func() bool { return w.Stats().ClosesGraceful == 1 }, waitLimit, time.Millisecond)
 	require.Zero(t, w.Stats().ClosesReset)
@@ -112,8 +112,8 @@ func TestLingerNonblockingWouldBlock(t *testing.T) {
 	setLinger(t, th, s, 1, 0)
 	require.NoError(t, th.Closesocket(s))
 	saw := drain(peer)
-	t.Logf("linger {1,5} nonblocking, then {1,0}: peer saw %d bytes, then %v", saw.n, saw)
-	require.True(t, saw.reset && !saw.eof, "no FIN was sent before the reset: %v", saw)
+	t.Logf("linger {1,5} nonblocking, then {1,0}: peer saw %d bytes, then %v", saw.N, saw)
+	require.True(t, saw.Reset && !saw.EOF, "no FIN was sent before the reset: %v", saw)
 }
 
 // Nonblocking {1,n} once the data has been delivered: the close succeeds gracefully.
@@ -133,7 +133,7 @@ func TestLingerNonblockingDeliveredCloses(t *testing.T) {
 		return err == nil
 	}, waitLimit, time.Millisecond)
 	saw := drain(peer)
-	require.True(t, saw.eof && !saw.reset, "peer: %v", saw)
+	require.True(t, saw.EOF && !saw.Reset, "peer: %v", saw)
 	require.NoError(t, peer.Close())
 	require.Eventually(t, func() bool { return w.Stats().ClosesGraceful == 1 }, waitLimit, time.Millisecond)
 }
@@ -148,7 +148,7 @@ func TestLingerDefaultLateDataResets(t *testing.T) {
 	require.Eventually(t, func() bool { return w.Stats().ResetsLateData == 1 }, waitLimit, time.Millisecond)
 	saw := drain(peer)
 	t.Logf("linger {0,*}, data after close: peer saw %v", saw)
-	require.True(t, saw.reset, "peer: %v", saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 }
 
 // The background closes are bounded: beyond the bound a close resets, counted.
@@ -159,7 +159,7 @@ func TestLingerBackgroundBound(t *testing.T) {
 	require.NoError(t, th.Closesocket(s1))
 	require.NoError(t, th.Closesocket(s2))
 	saw := drain(p2)
-	require.True(t, saw.reset, "peer: %v", saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 	require.Eventually(t, func() bool { return w.Stats().ResetsTableFull == 1 }, waitLimit, time.Millisecond)
 	require.EqualValues(t, 1, w.Stats().BackgroundCloses)
 	require.NoError(t, p1.Close())
@@ -174,7 +174,7 @@ func TestLingerFINTimeout(t *testing.T) {
 	require.Eventually(t, func() bool { return w.Stats().ResetsFINTimeout == 1 }, waitLimit, time.Millisecond)
 	saw := drain(peer)
 	t.Logf("linger {0,*}, peer never closes: peer saw %v", saw)
-	require.True(t, saw.eof && saw.reset, "FIN, then the reset: %v", saw)
+	require.True(t, saw.EOF && saw.Reset, "FIN, then the reset: %v", saw)
 }
 
 // shutdown(SD_SEND): the peer reads the data then EOF; local sends fail with
@@ -192,8 +192,8 @@ func TestShutdownSend(t *testing.T) {
 	require.Equal(t, irp.WSAESHUTDOWN, code(err))
 	require.NoError(t, th.Shutdown(s, winsock.SDSend), "shutting down twice is allowed")
 	saw := drain(peer)
-	require.True(t, saw.eof && !saw.reset, "peer: %v", saw)
-	require.EqualValues(t, 1_000_000, saw.n)
+	require.True(t, saw.EOF && !saw.Reset, "peer: %v", saw)
+	require.EqualValues(t, 1_000_000, saw.N)
 	_, err = peer.Write([]byte("reply"))
 	require.NoError(t, err)
 	b := make([]byte, 16)
@@ -214,7 +214,7 @@ func TestShutdownReceiveResetsOnData(t *testing.T) {
 	require.NoError(t, err)
 	saw := drain(peer)
 	t.Logf("shutdown(SD_RECEIVE) then data: peer saw %v", saw)
-	require.True(t, saw.reset, "peer: %v", saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 	require.NoError(t, th.Closesocket(s))
 }
 
