@@ -16,36 +16,25 @@ func WSACreateEvent() *Event { return &Event{} }
 
 // WSASetEvent sets ev and wakes its waiters; false for nil or a closed event.
 func WSASetEvent(ev *Event) bool {
-	if ev == nil {
-		return false
-	}
-	ev.mu.Lock()
-	if ev.closed {
-		ev.mu.Unlock()
-		return false
-	}
-	ev.set = true
-	ev.wakeLocked()
-	ev.mu.Unlock()
-	return true
+	return ev.change(func() {
+		ev.set = true
+		ev.wakeLocked()
+	})
 }
 
 // WSAResetEvent clears ev; false for nil or a closed event.
-func WSAResetEvent(ev *Event) bool {
-	if ev == nil {
-		return false
-	}
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	if ev.closed {
-		return false
-	}
-	ev.set = false
-	return true
-}
+func WSAResetEvent(ev *Event) bool { return ev.change(func() { ev.set = false }) }
 
 // WSACloseEvent closes ev; a second close returns false. Waits on it fail from then on.
 func WSACloseEvent(ev *Event) bool {
+	return ev.change(func() {
+		ev.closed = true
+		ev.wakeLocked()
+	})
+}
+
+// change runs fn under ev's lock unless ev is nil or closed.
+func (ev *Event) change(fn func()) bool {
 	if ev == nil {
 		return false
 	}
@@ -54,8 +43,7 @@ func WSACloseEvent(ev *Event) bool {
 	if ev.closed {
 		return false
 	}
-	ev.closed = true
-	ev.wakeLocked()
+	fn()
 	return true
 }
 
