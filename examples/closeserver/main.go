@@ -51,14 +51,20 @@
 // close; at shutdown, connections still open are closed and so reset. Commands are
 // logged on stdout with the connection's number.
 //
+// With -api winsock every connection is a SOCKET of package wsk/winsock instead, with
+// the Winsock commands (LINGER, DONTLINGER, NONBLOCK, FILL, PENDOV, SHUTDOWN, DUP,
+// CLOSESOCKET) that winsock_session.go lists.
+//
 //	go run ./examples/closeserver
 //	go run ./examples/closeserver -listen 127.0.0.1:7000
+//	go run ./examples/closeserver -listen 127.0.0.1:7000 -api winsock
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -66,6 +72,7 @@ import (
 
 func main() {
 	listen := flag.String("listen", "", "serve the line protocol on `ADDR` (host:port) until SIGINT or SIGTERM, instead of the tour")
+	api := flag.String("api", "wsk", "with -listen: the `API` connections use, wsk or winsock (winsock_server.go)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "closeserver: unexpected arguments:", flag.Args())
@@ -77,7 +84,12 @@ func main() {
 		err = tour(os.Stdout)
 	} else {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err = run(ctx, *listen, os.Stdout)
+		serve := map[string]func(context.Context, string, io.Writer) error{"wsk": run, "winsock": runWinsock}[*api]
+		if serve == nil {
+			fmt.Fprintln(os.Stderr, "closeserver: -api must be wsk or winsock")
+			os.Exit(2)
+		}
+		err = serve(ctx, *listen, os.Stdout)
 		stop()
 	}
 	if err != nil {
