@@ -19,8 +19,8 @@ import (
 // WSARecvFrom), each with every notification (event, completion port, completion
 // routine), and a second closesocket. Each call is refused (WSAENOTSOCK) or started;
 // every started one completes exactly once (success, or WSA_OPERATION_ABORTED);
-// exactly one of the two closes succeeds. Every outcome is observed (TESTING.md
-// case 31's "no thread blocked" aside, the close-race hazards; invariants 46, 51, 52).
+// exactly one of the two closes succeeds. Every outcome is observed (invariants 46,
+// 51, 52).
 func TestCloseRacesOverlappedCalls(t *testing.T) {
 	w, th := session(t)
 	ln := peerListener(t)
