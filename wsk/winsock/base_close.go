@@ -126,11 +126,11 @@ func (b *base) shutdown(h Socket, how int) WSAError {
 			s.abortAsync()
 			return 0
 		}
-		o, code := s.newOp(opRecv, nil, nil, nil)
+		o, code := s.newSilentOp(opRecv)
 		if code != 0 {
 			return code
 		}
-		o.waiter, o.watch = nil, true
+		o.watch = true
 		o.buf = dispatch.MakeBuf(make([]byte, 1))
 		_ = s.conn().receive(s.ws, &o.buf, 0, o.i)
 	}

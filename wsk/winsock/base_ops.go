@@ -49,13 +49,23 @@ const (
 	opConnect
 )
 
-// newOp registers a user operation; WSAENOTSOCK once the socket is closing.
+// newOp registers a user operation; WSAENOTSOCK once the socket is closing. A
+// synchronous call without an Overlapped gets a waiter; silent is an operation nobody
+// waits for (a nonblocking send or connect, the SD_RECEIVE watch): no notification.
 func (s *baseSock) newOp(kind opKind, ov *Overlapped, cr CompletionRoutine, tid *ThreadID) (*bop, WSAError) {
+	return s.newOpMode(kind, ov, cr, tid, false)
+}
+
+func (s *baseSock) newSilentOp(kind opKind) (*bop, WSAError) {
+	return s.newOpMode(kind, nil, nil, nil, true)
+}
+
+func (s *baseSock) newOpMode(kind opKind, ov *Overlapped, cr CompletionRoutine, tid *ThreadID, silent bool) (*bop, WSAError) {
 	o := &bop{s: s, kind: kind, ov: ov, cr: cr, i: irp.Allocate(s.ws.StackSize())}
 	if tid != nil {
 		o.tid = *tid
 	}
-	if ov == nil {
+	if ov == nil && !silent {
 		o.waiter = make(chan struct{})
 	}
 	o.i.SetCompletionRoutine(o.irpDone, nil, irp.InvokeAlways)
@@ -274,9 +284,8 @@ func (b *base) sendTo(h Socket, bufs [][]byte, flags uint32, to netip.AddrPort, 
 	bg := ov == nil && nb
 	var o *bop
 	if bg {
-		o, code = s.newOp(opSend, nil, nil, nil)
+		o, code = s.newSilentOp(opSend)
 		if code == 0 {
-			o.waiter = nil // nobody waits: no notification at all
 			o.bg = true
 			s.mu.Lock()
 			s.bgSends++
@@ -410,12 +419,14 @@ func (b *base) connect(h Socket, remote netip.AddrPort) WSAError {
 	s.remote = remote
 	nb := s.nonblocking
 	s.mu.Unlock()
-	o, code := s.newOp(opConnect, nil, nil, nil)
+	var o *bop
+	if nb { // nobody waits: the outcome goes to SO_ERROR and FD_CONNECT
+		o, code = s.newSilentOp(opConnect)
+	} else {
+		o, code = s.newOp(opConnect, nil, nil, nil)
+	}
 	if code != 0 {
 		return code
-	}
-	if nb {
-		o.waiter = nil // nobody waits: the outcome goes to SO_ERROR and FD_CONNECT
 	}
 	ret := s.ws.Stream().Connect(s.ws, remote, 0, o.i)
 	if nb {
