@@ -53,7 +53,8 @@
 //
 // With -api winsock every connection is a SOCKET of package wsk/winsock instead, with
 // the Winsock commands (LINGER, DONTLINGER, NONBLOCK, FILL, PENDOV, SHUTDOWN, DUP,
-// CLOSESOCKET) that winsock_session.go lists.
+// CLOSESOCKET) that winsock_session.go lists; without -listen, -api winsock runs the
+// second tour, the Winsock close paths (winsock_tour.go).
 //
 //	go run ./examples/closeserver
 //	go run ./examples/closeserver -listen 127.0.0.1:7000
@@ -72,23 +73,24 @@ import (
 
 func main() {
 	listen := flag.String("listen", "", "serve the line protocol on `ADDR` (host:port) until SIGINT or SIGTERM, instead of the tour")
-	api := flag.String("api", "wsk", "with -listen: the `API` connections use, wsk or winsock (winsock_server.go)")
+	api := flag.String("api", "wsk", "the `API` the tour or the -listen server uses: wsk or winsock")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "closeserver: unexpected arguments:", flag.Args())
 		flag.Usage()
 		os.Exit(2)
 	}
+	tours := map[string]func(io.Writer) error{"wsk": tour, "winsock": tourWinsock} // winsock_tour.go
+	serve := map[string]func(context.Context, string, io.Writer) error{"wsk": run, "winsock": runWinsock}[*api]
+	if serve == nil {
+		fmt.Fprintln(os.Stderr, "closeserver: -api must be wsk or winsock")
+		os.Exit(2)
+	}
 	var err error
 	if *listen == "" {
-		err = tour(os.Stdout)
+		err = tours[*api](os.Stdout)
 	} else {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		serve := map[string]func(context.Context, string, io.Writer) error{"wsk": run, "winsock": runWinsock}[*api]
-		if serve == nil {
-			fmt.Fprintln(os.Stderr, "closeserver: -api must be wsk or winsock")
-			os.Exit(2)
-		}
 		err = serve(ctx, *listen, os.Stdout)
 		stop()
 	}
