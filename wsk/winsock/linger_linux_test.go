@@ -3,9 +3,12 @@
 package winsock_test
 
 import (
+	"runtime/pprof"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gowsk/gowsk/irp"
@@ -225,4 +228,39 @@ func TestShutdownNotConnected(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, irp.WSAENOTCONN, code(th.Shutdown(s, winsock.SDSend)))
 	require.NoError(t, th.Closesocket(s))
+}
+
+// Lingering closes block goroutines, never OS threads: n concurrent {1,1} closes of
+// stalled connections create far fewer than n threads (a kernel SO_LINGER > 0 would
+// hold one thread in close(2) each) (TESTING.md case 31).
+func TestLingerTimedBlocksNoThread(t *testing.T) {
+	w, th := session(t)
+	const n = 6
+	socks := make([]winsock.Socket, n)
+	for k := range socks {
+		s, _ := dialPeer(t, th)
+		setLinger(t, th, s, 1, 1)
+		fill(t, th, s, 8_000_000)
+		socks[k] = s
+	}
+	threads := pprof.Lookup("threadcreate").Count()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, s := range socks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ct, err := threadFor(th)
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer closeThread(th, ct)
+			assert.NoError(t, ct.Closesocket(s))
+		}()
+	}
+	wg.Wait()
+	grown := pprof.Lookup("threadcreate").Count() - threads
+	t.Logf("%d concurrent {1,1} closes took %v and created %d OS threads", n, time.Since(start), grown)
+	require.Less(t, grown, n)
+	require.EqualValues(t, n, w.Stats().ResetsLingerExpiry)
 }

@@ -246,3 +246,24 @@ func ovResult(ov *winsock.Overlapped) (winsock.WSAError, uint32, bool) {
 	e, n, _, p := ov.Result()
 	return e, n, p
 }
+
+// A completion port associated with the layer's SOCKET gets the packets the layer
+// completes with WPUCompleteOverlappedRequest on its own handle.
+func TestCompletionPortThroughLayer(t *testing.T) {
+	_, th, _ := layered(t)
+	s, peer := dialPeer(t, th)
+	port, err := th.CreateIoCompletionPort(s, nil, 9)
+	require.NoError(t, err)
+	defer port.Close()
+	ov := &winsock.Overlapped{}
+	_, err = th.WSARecv(s, [][]byte{make([]byte, 8)}, nil, ov, nil)
+	require.Equal(t, irp.WSAIOPending, winsock.CodeOf(err))
+	_, err = peer.Write([]byte("port"))
+	require.NoError(t, err)
+	pk, ok := port.GetQueuedCompletionStatus(waitLimit)
+	require.True(t, ok)
+	require.EqualValues(t, 9, pk.Key)
+	require.Same(t, ov, pk.Overlapped)
+	require.EqualValues(t, 4, pk.Bytes)
+	require.NoError(t, th.Closesocket(s))
+}
