@@ -238,6 +238,10 @@ func (w *WSA) WSACleanup() error {
 	}
 	w.dropUnusedInfos()
 	_ = w.calls.Wait(context.Background())
+	for _, h := range w.sockets.handles() { // made by calls that were in flight (accept)
+		w.closeAtCleanup(Socket(h))
+	}
+	w.dropUnusedInfos()
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.cleanupGrace)
 	_ = w.lin.Shutdown(ctx)
 	cancel()
