@@ -177,3 +177,28 @@ func TestShutdownAborts(t *testing.T) {
 	require.EqualValues(t, 2, st.ResetShutdown)
 	require.Zero(t, st.Closing)
 }
+
+// The owner shut the send side already (Winsock's shutdown(SD_SEND)) with data still
+// queued: the engine's own Disconnect is refused, so it waits for the send queue to
+// empty (the owner's FIN acknowledged) and still closes with no reset.
+func TestBackgroundAfterOwnerDisconnect(t *testing.T) {
+	r := newRig(t, linger.Config{})
+	s, peer := r.connect()
+	const n = 4 << 20
+	sent := asyncSend(s, n)
+	d := irp.Allocate(s.StackSize())
+	d.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+		i.Free()
+		return irp.MoreProcessingRequired
+	}, nil, irp.InvokeAlways)
+	_ = s.Connection().Disconnect(s, nil, 0, d) // queued behind the send
+	c := r.e.Background(s)
+	saw := drain(peer)
+	t.Logf("peer saw %d bytes then %v", saw.N, saw)
+	require.True(t, saw.EOF && !saw.Reset, "peer: %v", saw)
+	require.EqualValues(t, n, saw.N)
+	require.Equal(t, irp.Success, (<-sent).Status)
+	require.NoError(t, peer.Close())
+	require.Equal(t, linger.Graceful, waitDone(t, c))
+	require.Zero(t, soError(peer))
+}
