@@ -28,7 +28,8 @@ import (
 //
 //  1. win the SOCKET's close (a concurrent or later closesocket of it gets WSAENOTSOCK);
 //  2. a nonblocking {1,n} close of the last SOCKET with data not delivered gives the
-//     close back and fails with WSAEWOULDBLOCK;
+//     close back and fails with WSAEWOULDBLOCK (not after shutdown(SD_SEND): the data
+//     and the FIN then finish in the background);
 //  3. remove the SOCKET from the table: every later use of it is WSAENOTSOCK;
 //  4. a SOCKET that is not the last reference is done: nothing goes on the wire;
 //  5. unless {1,0}, take the connection from the provider (SIOTakeConnection);
@@ -55,10 +56,10 @@ func (w *WSA) closeSocket(t *Thread, h Socket, cleanup bool) WSAError {
 	}
 	s := e.s
 	s.mu.Lock()
-	lg, nb := s.linger, s.nonblocking
+	lg, nb, shut := s.linger, s.nonblocking, s.shut&shutSend != 0
 	s.mu.Unlock()
 	timed := lg.OnOff != 0 && lg.Linger > 0
-	if timed && nb && !cleanup && s.refs.Count() == 1 && w.undelivered(s) { // 2.
+	if timed && nb && !shut && !cleanup && s.refs.Count() == 1 && w.undelivered(s) { // 2.
 		e.closing.Store(false)
 		return irp.WSAEWOULDBLOCK
 	}

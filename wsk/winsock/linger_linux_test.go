@@ -264,3 +264,24 @@ func TestLingerTimedBlocksNoThread(t *testing.T) {
 	require.Less(t, grown, n)
 	require.EqualValues(t, n, w.Stats().ResetsLingerExpiry)
 }
+
+// Nonblocking {1,n} with data not delivered, then shutdown(SD_SEND): the next close
+// succeeds, and the data and the FIN still reach the peer (invariant 45's "a later
+// close succeeds").
+func TestLingerNonblockingAfterShutdownCloses(t *testing.T) {
+	w, th := session(t)
+	s, peer := dialPeer(t, th)
+	setLinger(t, th, s, 1, 5)
+	const n = 4_000_000
+	fill(t, th, s, n)
+	setNonblocking(t, th, s, true)
+	require.Equal(t, irp.WSAEWOULDBLOCK, code(th.Closesocket(s)))
+	require.NoError(t, th.Shutdown(s, winsock.SDSend))
+	require.NoError(t, th.Closesocket(s))
+	saw := drain(peer)
+	t.Logf("linger {1,5} nonblocking, shutdown, closesocket: peer saw %d bytes, then %v", saw.N, saw)
+	require.True(t, saw.EOF && !saw.Reset, "peer: %v", saw)
+	require.EqualValues(t, n, saw.N)
+	require.NoError(t, peer.Close())
+	require.Eventually(t, func() bool { return w.Stats().ClosesGraceful == 1 }, waitLimit, time.Millisecond)
+}
