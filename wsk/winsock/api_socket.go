@@ -169,11 +169,18 @@ func (t *Thread) Shutdown(s Socket, how int) error {
 // port instead of the operation's event.
 func (t *Thread) CreateIoCompletionPort(s Socket, port *CompletionPort, key uintptr) (*CompletionPort, error) {
 	const op = "CreateIoCompletionPort"
+	if s == InvalidSocket {
+		if code := t.plain(); code != 0 {
+			return nil, wsaErr(op, code)
+		}
+		defer t.plainDone()
+		if port == nil {
+			port = newPort(t.w)
+		}
+		return port, nil
+	}
 	if port == nil {
 		port = newPort(t.w)
-	}
-	if s == InvalidSocket {
-		return port, nil
 	}
 	e, code := t.call(s)
 	if code != 0 {
