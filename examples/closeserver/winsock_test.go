@@ -3,43 +3,23 @@
 package main
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 )
 
-// startWinsockServer is startServer for -api winsock.
+// startWinsockServer is startServer for -api winsock; its output is logged when the
+// test fails.
 func startWinsockServer(t *testing.T) *server {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := newSink()
-	done := make(chan error, 1)
-	go func() { done <- runWinsock(ctx, "127.0.0.1:0", out) }()
-	var once sync.Once
-	var result error
-	srv := &server{out: out, stop: func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case result = <-done:
-			case <-time.After(waitBound):
-				t.Fatal("runWinsock did not return after its context ended")
-			}
-		})
-		return result
-	}}
+	srv := startServing(t, runWinsock)
 	t.Cleanup(func() {
-		require.NoError(t, srv.stop())
 		if t.Failed() {
-			t.Logf("server output:\n%s", strings.Join(out.lines(), "\n"))
+			t.Logf("server output:\n%s", strings.Join(srv.out.lines(), "\n"))
 		}
 	})
-	first := out.waitFor(t, "listening on ")
-	srv.addr = strings.TrimPrefix(first, "listening on ")
 	return srv
 }
 
