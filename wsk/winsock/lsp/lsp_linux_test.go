@@ -124,7 +124,8 @@ func TestDeferredHandleClose(t *testing.T) {
 		require.Equal(t, uint64(1), c)
 		require.Equal(t, uint64(1), st)
 	}
-	require.Eventually(t, func() bool { return w.Stats().ProviderHandles == 0 }, waitLimit, time.Millisecond)
+	require.Eventually(t, func() bool { return l.Stats().HandlesClosed == 1 }, waitLimit, time.Millisecond)
+	require.Zero(t, w.Stats().ProviderHandles)
 	st := l.Stats()
 	require.EqualValues(t, 1, st.DeferredCloses)
 	require.EqualValues(t, 1, st.HandlesClosed)

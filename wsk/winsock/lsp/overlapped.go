@@ -91,6 +91,7 @@ func (op *lop) done(err winsock.WSAError, n uint32, _ *winsock.Overlapped, flags
 		*op.from = op.subFrom
 	}
 	op.err, op.n, op.flags = err, n, flags
+	l.completed.Add(1) // counted before the application can see the completion
 	if op.clientCr != nil {
 		if op.clientOv.SetResult(err, n, flags) {
 			_ = l.up.QueueApc(op.clientTid, runClientRoutine, 0, op)
@@ -98,7 +99,6 @@ func (op *lop) done(err winsock.WSAError, n uint32, _ *winsock.Overlapped, flags
 	} else {
 		_ = l.up.CompleteOverlappedRequest(op.ls.h, op.clientOv, err, n)
 	}
-	l.completed.Add(1)
 	l.finish(op.ls)
 }
 
