@@ -214,13 +214,23 @@ func (b *base) recvFrom(h Socket, bufs [][]byte, flags *uint32, from *netip.Addr
 	case s.sotype == SockDgram && !st.has(bBound):
 		return 0, irp.WSAEINVAL // recvfrom on an unbound datagram socket
 	}
+	probe := ov == nil && nb
+	if probe && s.sotype == SockStream {
+		// Bytes waiting (in the kernel, or held by wsk after a receive event) make it a
+		// receive that completes at once; none is WSAEWOULDBLOCK. A receive issued and
+		// cancelled could lose that race to wsk's own delivery of held bytes.
+		if n, _ := s.receiveBacklog(); n == 0 {
+			return 0, irp.WSAEWOULDBLOCK
+		}
+		probe = false
+	}
 	o, code := s.newOp(opRecv, ov, cr, tid)
 	if code != 0 {
 		return 0, code
 	}
 	o.buf = dispatch.MakeBufChain(bufs...)
 	o.from = from
-	o.probe = ov == nil && nb
+	o.probe = probe
 	var ret irp.Status
 	if s.sotype == SockDgram {
 		t := s.ws.Datagram()

@@ -69,26 +69,25 @@ func TestTCPEcho(t *testing.T) {
 
 	got := make(chan error, 1)
 	var cs winsock.Socket
-	w2th := th // the client runs on its own thread context
-	_ = w2th
-	go func() {
+	go func() { // the client, on its own thread context, closed before it reports
 		ct, err := threadFor(th)
 		if err != nil {
 			got <- err
 			return
 		}
-		defer closeThread(th, ct)
-		s, err := ct.Socket(winsock.AFInet, winsock.SockStream, 0)
-		if err != nil {
-			got <- err
-			return
-		}
-		cs = s
-		if err := ct.Connect(s, la); err != nil {
-			got <- err
-			return
-		}
-		_, err = ct.Send(s, []byte("ping"), 0)
+		err = func() error {
+			defer closeThread(th, ct)
+			s, err := ct.Socket(winsock.AFInet, winsock.SockStream, 0)
+			if err != nil {
+				return err
+			}
+			cs = s
+			if err := ct.Connect(s, la); err != nil {
+				return err
+			}
+			_, err = ct.Send(s, []byte("ping"), 0)
+			return err
+		}()
 		got <- err
 	}()
 	as, remote, err := th.Accept(ls)

@@ -68,7 +68,6 @@ func TestLingerTimedStalledPeerResets(t *testing.T) {
 	require.NoError(t, th.Closesocket(s), "returns 0 even when it resets")
 	took := time.Since(start)
 	t.Logf("closesocket {1,1} with a stalled peer returned after %v", took)
-	require.GreaterOrEqual(t, took, 900*time.Millisecond, "it waited the linger time")
 	saw := drain(peer)
 	t.Logf("linger {1,1}, peer not reading: peer saw %d bytes, then %v", saw.N, saw)
 	require.True(t, saw.Reset, "peer: %v", saw)
