@@ -138,7 +138,8 @@
 //	                                                     SO_ERROR, TCP_NODELAY,
 //	                                                     SO_WSK_EVENT_CALLBACK,
 //	                                                     SIO_WSK_QUERY_RECEIVE_BACKLOG,
-//	                                                     SIO_WSK_QUERY_IDEAL_SEND_BACKLOG)
+//	                                                     SIO_WSK_QUERY_IDEAL_SEND_BACKLOG,
+//	                                                     SIOQuerySendQueue: gowsk's, not WSK's)
 //	  WskCloseSocket                     .CloseSocket
 //	WSK_PROVIDER_CONNECTION_DISPATCH (Socket.Connection()):
 //	  WskBind                            .Bind

@@ -2,37 +2,20 @@
 
 package wsk
 
-import (
-	"encoding/binary"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/gowsk/gowsk/irp"
-)
-
-// sendQueueIoctl serves SIOQuerySendQueue (sendqueue.go): the provider's unwritten
-// send bytes plus the kernel's SIOCOUTQ.
-func (s *socket) sendQueueIoctl(out []byte, outReturned *int, i *irp.IRP) irp.Status {
-	if i == nil {
-		return irp.InvalidParameter
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st := s.checkLocked(stConnected); st != irp.Success {
-		return ctlDone(i, st, 0, nil)
-	}
-	if len(out) < 8 {
-		return ctlDone(i, irp.BufferOverflow, 8, outReturned)
-	}
+// sendQueueLocked is the value of SIOQuerySendQueue (sendqueue.go): the kernel's
+// SIOCOUTQ (unsent and unacknowledged bytes, the FIN after a graceful disconnect) plus
+// the bytes of send IRPs the provider has not written yet. Call it with s.mu held.
+func (s *socket) sendQueueLocked() (int, error) {
 	v, err := unix.IoctlGetInt(s.fd, unix.SIOCOUTQ)
 	if err != nil {
-		return ctlDone(i, irp.FromError(err), 0, nil)
+		return 0, err
 	}
 	for _, o := range s.sendQ {
-		if left := o.bytes - o.n; left > 0 {
+		if left := o.buf.Length - o.n; left > 0 {
 			v += left
 		}
 	}
-	binary.LittleEndian.PutUint64(out, uint64(v))
-	return ctlDone(i, irp.Success, 8, outReturned)
+	return v, nil
 }

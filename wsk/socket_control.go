@@ -40,9 +40,6 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 		if s.cat == dispatch.DatagramSocket && (code == dispatch.SIOWskSetRemoteAddress || code == dispatch.SIOWskSetSendToAddress) {
 			return s.datagramIoctl(code, in, i)
 		}
-		if code == SIOQuerySendQueue && s.cat != dispatch.DatagramSocket {
-			return s.sendQueueIoctl(out, outReturned, i) // sendqueue_linux.go
-		}
 		return s.ioctl(code, out, outReturned, i)
 	}
 	return ctlDone(i, irp.InvalidParameter, 0, nil)
@@ -119,11 +116,12 @@ func (s *socket) option(set bool, code, level uint32, in, out []byte, outReturne
 	return ctlDone(i, irp.Success, 4, outReturned)
 }
 
-// ioctl serves SIO_WSK_QUERY_RECEIVE_BACKLOG (bytes waiting to be received) and
-// SIO_WSK_QUERY_IDEAL_SEND_BACKLOG (the send buffer size, the provider's ideal backlog).
-// Both need a connected socket and an IRP.
+// ioctl serves SIO_WSK_QUERY_RECEIVE_BACKLOG (bytes waiting to be received),
+// SIO_WSK_QUERY_IDEAL_SEND_BACKLOG (the send buffer size, the provider's ideal backlog)
+// and SIOQuerySendQueue (sendqueue.go). All need a connected socket and an IRP.
 func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) irp.Status {
-	if code != dispatch.SIOWskQueryReceiveBacklog && code != dispatch.SIOWskQueryIdealSendBacklog {
+	if code != dispatch.SIOWskQueryReceiveBacklog && code != dispatch.SIOWskQueryIdealSendBacklog &&
+		code != SIOQuerySendQueue {
 		return ctlDone(i, irp.NotSupported, 0, nil)
 	}
 	if i == nil {
@@ -139,10 +137,13 @@ func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) ir
 	}
 	var v int
 	var err error
-	if code == dispatch.SIOWskQueryReceiveBacklog {
+	switch code {
+	case dispatch.SIOWskQueryReceiveBacklog:
 		v, err = unix.IoctlGetInt(s.fd, unix.SIOCINQ)
 		v += s.heldBytesLocked() // read by the receive event, not taken yet (conn_events.go)
-	} else {
+	case SIOQuerySendQueue:
+		v, err = s.sendQueueLocked() // sendqueue_linux.go
+	default:
 		v, err = unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
 		v /= 2
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -79,7 +80,10 @@ type server struct {
 
 // startServer runs run(ctx, "127.0.0.1:0", out) and reads the bound address from its first
 // line. The server is stopped at the end of the test if the test did not stop it.
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T) *server { t.Helper(); return startServing(t, run) }
+
+// startServing is startServer for any serving function (run, runWinsock).
+func startServing(t *testing.T, run func(context.Context, string, io.Writer) error) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := newSink()

@@ -54,15 +54,22 @@
 // With -trace FILE either mode also writes a runtime/trace of its whole run to FILE, with
 // gowsk's IRP tracing on (package wsktrace): open it with `go tool trace FILE`.
 //
+// With -api winsock every connection is a SOCKET of package wsk/winsock instead, with
+// the Winsock commands (LINGER, DONTLINGER, NONBLOCK, FILL, PENDOV, SHUTDOWN, DUP,
+// CLOSESOCKET) that winsock_session.go lists; without -listen, -api winsock runs the
+// second tour, the Winsock close paths (winsock_tour.go).
+//
 //	go run ./examples/closeserver
 //	go run ./examples/closeserver -trace tour.trace
 //	go run ./examples/closeserver -listen 127.0.0.1:7000
+//	go run ./examples/closeserver -listen 127.0.0.1:7000 -api winsock
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -71,10 +78,17 @@ import (
 func main() {
 	listen := flag.String("listen", "", "serve the line protocol on `ADDR` (host:port) until SIGINT or SIGTERM, instead of the tour")
 	traceTo := flag.String("trace", "", "write a runtime/trace with gowsk's IRP tracing to `FILE` (go tool trace FILE)")
+	api := flag.String("api", "wsk", "the `API` the tour or the -listen server uses: wsk or winsock")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "closeserver: unexpected arguments:", flag.Args())
 		flag.Usage()
+		os.Exit(2)
+	}
+	tours := map[string]func(io.Writer) error{"wsk": tour, "winsock": tourWinsock} // winsock_tour.go
+	serve := map[string]func(context.Context, string, io.Writer) error{"wsk": run, "winsock": runWinsock}[*api]
+	if serve == nil {
+		fmt.Fprintln(os.Stderr, "closeserver: -api must be wsk or winsock")
 		os.Exit(2)
 	}
 	stopTrace, err := startTrace(*traceTo) // trace.go; nothing without -trace
@@ -83,10 +97,10 @@ func main() {
 		os.Exit(1)
 	}
 	if *listen == "" {
-		err = tour(os.Stdout)
+		err = tours[*api](os.Stdout)
 	} else {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err = run(ctx, *listen, os.Stdout)
+		err = serve(ctx, *listen, os.Stdout)
 		stop()
 	}
 	if e := stopTrace(); err == nil {

@@ -1,6 +1,7 @@
 package linger
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type Close struct {
 
 	tmu     sync.Mutex
 	timer   *time.Timer // the FIN wait; nil when none or stopped
+	poll    *time.Timer // checkFIN's next look
 	stopped bool        // the close finished: no timer may start
 
 	done chan struct{}
@@ -94,12 +96,45 @@ func (c *Close) onDisconnect(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
 	case irp.Success:
 		c.setBit(bitLocalFIN)
 	case irp.Cancelled, irp.InvalidHandle: // our own close got there first
-	case irp.InvalidDeviceState: // never connected: nothing to linger over
-		c.closeNow(Plain)
+	case irp.InvalidDeviceState:
+		// The send side is shut already: the owner disconnected gracefully before
+		// (Winsock's shutdown(SD_SEND)), or the socket never connected. Watch the send
+		// queue: empty means the owner's FIN went out and was acknowledged.
+		c.checkFIN()
 	default:
 		c.abort(ResetPeer)
 	}
 	return irp.MoreProcessingRequired
+}
+
+// checkFIN reads the send queue without blocking (the IOCTL completes inline) and
+// records the local FIN once it is empty, or looks again after Config.PollInterval
+// (the FIN wait's timer bounds the looking). A socket that was never connected closes
+// as is.
+func (c *Close) checkFIN() {
+	out := make([]byte, 8)
+	i := irp.Allocate(c.s.StackSize())
+	i.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+		st := i.IoStatus.Status
+		i.Free()
+		switch {
+		case c.state.Load()&bitClosing != 0:
+		case st == irp.NotSupported || (st == irp.Success && binary.LittleEndian.Uint64(out) == 0):
+			c.setBit(bitLocalFIN)
+		case st == irp.Success:
+			c.tmu.Lock()
+			if !c.stopped {
+				c.poll = time.AfterFunc(c.e.cfg.PollInterval, c.checkFIN)
+			}
+			c.tmu.Unlock()
+		case st == irp.InvalidDeviceState:
+			c.closeNow(Plain) // never connected: nothing to linger over
+		default:
+			c.abort(ResetPeer)
+		}
+		return irp.MoreProcessingRequired
+	}, nil, irp.InvokeAlways)
+	_ = c.s.Basic().ControlSocket(c.s, dispatch.Ioctl, sioQuerySendQueue, 0, nil, out, nil, i)
 }
 
 func (c *Close) onReceive(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
@@ -187,6 +222,10 @@ func (c *Close) onClosed(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
 	if c.timer != nil {
 		c.timer.Stop() // a callback already running finds bitClosing set and returns
 		c.timer = nil
+	}
+	if c.poll != nil {
+		c.poll.Stop()
+		c.poll = nil
 	}
 	c.tmu.Unlock()
 	why := Outcome(c.reason.Load())

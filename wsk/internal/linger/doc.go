@@ -12,7 +12,9 @@
 //     and so does a bounded wait for the FIN (Config.FINTimeout) running out. The
 //     number of sockets closing in the background is bounded (Config.MaxBackground):
 //     a close that finds the table full is an abortive close, counted in
-//     Stats.ResetRefused.
+//     Stats.ResetRefused. If the owner shut the send side before (a graceful
+//     Disconnect of its own, Winsock's shutdown(SD_SEND)), the engine's Disconnect is
+//     refused and it waits for the send queue to empty instead: the owner's FIN out.
 //   - [Engine.Hard] is linger {1,0}: an abortive Disconnect at once (RST, unsent data
 //     dropped, no TIME_WAIT), then CloseSocket.
 //   - [Engine.Timed] is linger {1,n}: it starts a background close and blocks the

@@ -4,8 +4,6 @@ package linger_test
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -20,6 +18,7 @@ import (
 	"github.com/gowsk/gowsk/irp"
 	"github.com/gowsk/gowsk/wsk"
 	"github.com/gowsk/gowsk/wsk/internal/linger"
+	"github.com/gowsk/gowsk/wsk/internal/linger/lingertest"
 )
 
 const waitLimit = 15 * time.Second
@@ -94,50 +93,11 @@ func sendSync(t *testing.T, s *dispatch.Socket, b []byte) {
 	require.Equal(t, irp.Success, res.Status)
 }
 
-// peerSaw is what the plain peer read: the byte count and how the stream ended.
-type peerSaw struct {
-	n     int64
-	eof   bool
-	reset bool
-	err   error
-}
+type peerSaw = lingertest.Saw
 
-func (p peerSaw) String() string {
-	switch {
-	case p.eof && p.reset:
-		return "EOF then ECONNRESET"
-	case p.eof:
-		return "EOF"
-	case p.reset:
-		return "ECONNRESET"
-	}
-	return "error: " + p.err.Error()
-}
+func drain(c *net.TCPConn) peerSaw { return lingertest.Drain(c, waitLimit) }
 
-// drain reads c until it ends (bounded by waitLimit).
-func drain(c *net.TCPConn) peerSaw {
-	_ = c.SetReadDeadline(time.Now().Add(waitLimit))
-	var n int64
-	b := make([]byte, 256<<10)
-	for {
-		k, err := c.Read(b)
-		n += int64(k)
-		switch {
-		case err == nil:
-			continue
-		case errors.Is(err, io.EOF):
-			// After the FIN, Linux reads give EOF even when a reset came later; the
-			// reset shows in SO_ERROR (read once, then cleared) as EPIPE, since it
-			// met the socket in CLOSE_WAIT (tcp_reset), or ECONNRESET.
-			e := soError(c)
-			return peerSaw{n: n, eof: true, reset: e == syscall.EPIPE || e == syscall.ECONNRESET}
-		case errors.Is(err, syscall.ECONNRESET):
-			return peerSaw{n: n, reset: true, err: err}
-		default:
-			return peerSaw{n: n, err: err}
-		}
-	}
-}
+func soError(c *net.TCPConn) syscall.Errno { return lingertest.SoError(c) }
 
 func waitDone(t *testing.T, c *linger.Close) linger.Outcome {
 	select {
@@ -164,17 +124,4 @@ func (w *countingWait) wait(done <-chan struct{}, d time.Duration) {
 
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
-}
-
-// soError reads and clears the socket's pending error.
-func soError(c *net.TCPConn) syscall.Errno {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	var v int
-	_ = rc.Control(func(fd uintptr) {
-		v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
-	})
-	return syscall.Errno(v)
 }

@@ -23,9 +23,9 @@ func TestBackgroundDeliversThenFIN(t *testing.T) {
 	require.Equal(t, linger.Pending, c.Outcome(), "a background close returns before it ends")
 	require.EqualValues(t, 1, r.e.Stats().Background)
 	saw := drain(peer)
-	t.Logf("peer saw %d bytes then %v", saw.n, saw)
-	require.True(t, saw.eof, "peer: %v", saw)
-	require.EqualValues(t, n, saw.n)
+	t.Logf("peer saw %d bytes then %v", saw.N, saw)
+	require.True(t, saw.EOF, "peer: %v", saw)
+	require.EqualValues(t, n, saw.N)
 	require.Equal(t, irp.Success, (<-sent).Status)
 	require.NoError(t, peer.Close()) // the peer's FIN
 	require.Equal(t, linger.Graceful, waitDone(t, c))
@@ -45,7 +45,7 @@ func TestBackgroundDataAfterCloseResets(t *testing.T) {
 	require.Equal(t, linger.ResetData, waitDone(t, c))
 	saw := drain(peer) // after the close finished: the RST has arrived
 	t.Logf("peer saw %v", saw)
-	require.True(t, saw.reset, "peer: %v", saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 	require.EqualValues(t, 1, r.e.Stats().ResetData)
 }
 
@@ -59,9 +59,9 @@ func TestBackgroundFINTimeoutResets(t *testing.T) {
 	require.Equal(t, linger.ResetTimeout, waitDone(t, c))
 	t.Logf("reset after %v", time.Since(start))
 	saw := drain(peer)
-	t.Logf("peer saw %d bytes then %v", saw.n, saw)
-	require.EqualValues(t, 5, saw.n)
-	require.True(t, saw.eof && saw.reset, "peer: %v", saw) // data, FIN, then the RST
+	t.Logf("peer saw %d bytes then %v", saw.N, saw)
+	require.EqualValues(t, 5, saw.N)
+	require.True(t, saw.EOF && saw.Reset, "peer: %v", saw) // data, FIN, then the RST
 	require.EqualValues(t, 1, r.e.Stats().ResetTimeout)
 }
 
@@ -74,7 +74,7 @@ func TestBackgroundTableFullRefuses(t *testing.T) {
 	c2 := r.e.Background(s2)
 	require.Equal(t, linger.ResetRefused, waitDone(t, c2))
 	saw := drain(p2)
-	require.True(t, saw.reset, "refused close: peer %v", saw)
+	require.True(t, saw.Reset, "refused close: peer %v", saw)
 	require.EqualValues(t, 1, r.e.Stats().ResetRefused)
 	require.EqualValues(t, 1, r.e.Stats().Background)
 	require.NoError(t, p1.Close())
@@ -90,9 +90,9 @@ func TestHardCloseResets(t *testing.T) {
 	require.Equal(t, linger.ResetHard, waitDone(t, c))
 	<-sent
 	saw := drain(peer)
-	t.Logf("peer saw %d bytes then %v", saw.n, saw)
-	require.True(t, saw.reset, "peer: %v", saw)
-	require.Less(t, saw.n, int64(8<<20), "unsent data dropped")
+	t.Logf("peer saw %d bytes then %v", saw.N, saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
+	require.Less(t, saw.N, int64(8<<20), "unsent data dropped")
 }
 
 // {1,n} with a peer that drains in time: delivered, then FIN and no reset
@@ -111,8 +111,8 @@ func TestTimedDeliveredThenFIN(t *testing.T) {
 	require.True(t, delivered)
 	require.Equal(t, irp.Success, (<-sent).Status)
 	saw := <-got
-	require.True(t, saw.eof, "peer: %v", saw)
-	require.EqualValues(t, n, saw.n)
+	require.True(t, saw.EOF, "peer: %v", saw)
+	require.EqualValues(t, n, saw.N)
 	require.NoError(t, peer.Close())
 	require.Equal(t, linger.Graceful, waitDone(t, c))
 	require.EqualValues(t, 1, r.e.Stats().Delivered)
@@ -134,8 +134,8 @@ func TestTimedNotDeliveredResets(t *testing.T) {
 	require.Positive(t, w.calls.Load(), "the wait went through the hook")
 	require.NotEqual(t, irp.Success, (<-sent).Status)
 	saw := drain(peer)
-	t.Logf("peer saw %d bytes then %v", saw.n, saw)
-	require.True(t, saw.reset, "peer: %v", saw)
+	t.Logf("peer saw %d bytes then %v", saw.N, saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 }
 
 // Unsent counts what the peer has not acknowledged.
@@ -167,13 +167,38 @@ func TestShutdownAborts(t *testing.T) {
 	require.Error(t, r.e.Shutdown(ctx))
 	require.Equal(t, linger.ResetShutdown, c.Outcome())
 	saw := drain(peer)
-	require.True(t, saw.reset, "peer: %v", saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 	s2, p2 := r.connect()
 	c2 := r.e.Background(s2)
 	require.Equal(t, linger.ResetShutdown, waitDone(t, c2))
 	saw = drain(p2)
-	require.True(t, saw.reset, "peer: %v", saw)
+	require.True(t, saw.Reset, "peer: %v", saw)
 	st := r.e.Stats()
 	require.EqualValues(t, 2, st.ResetShutdown)
 	require.Zero(t, st.Closing)
+}
+
+// The owner shut the send side already (Winsock's shutdown(SD_SEND)) with data still
+// queued: the engine's own Disconnect is refused, so it waits for the send queue to
+// empty (the owner's FIN acknowledged) and still closes with no reset.
+func TestBackgroundAfterOwnerDisconnect(t *testing.T) {
+	r := newRig(t, linger.Config{})
+	s, peer := r.connect()
+	const n = 4 << 20
+	sent := asyncSend(s, n)
+	d := irp.Allocate(s.StackSize())
+	d.SetCompletionRoutine(func(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
+		i.Free()
+		return irp.MoreProcessingRequired
+	}, nil, irp.InvokeAlways)
+	_ = s.Connection().Disconnect(s, nil, 0, d) // queued behind the send
+	c := r.e.Background(s)
+	saw := drain(peer)
+	t.Logf("peer saw %d bytes then %v", saw.N, saw)
+	require.True(t, saw.EOF && !saw.Reset, "peer: %v", saw)
+	require.EqualValues(t, n, saw.N)
+	require.Equal(t, irp.Success, (<-sent).Status)
+	require.NoError(t, peer.Close())
+	require.Equal(t, linger.Graceful, waitDone(t, c))
+	require.Zero(t, soError(peer))
 }
