@@ -20,6 +20,15 @@ type portEngine struct {
 	loops   []*portLoop
 	onPanic func(any)
 
+	next atomic.Uint32 // round-robin loop choice
+
+	// Descriptor table by the owner's descriptor number, guarded by fdmu. It is the
+	// engine's, not a loop's: loops are chosen round-robin (a duplicate takes a number
+	// for each registration, so numbers alternate and fd mod Loops would not spread).
+	fdmu     sync.Mutex
+	fds      map[int]*portFD
+	fdclosed bool
+
 	closeMu sync.Mutex
 	closed  atomic.Bool
 	// wg counts the loop goroutines and every waiter goroutine; Close waits for all.
@@ -37,7 +46,7 @@ func newPortable(cfg Config) (*Engine, error) {
 	if maxPosted <= 0 {
 		maxPosted = DefaultMaxPosted
 	}
-	pe := &portEngine{onPanic: cfg.OnPanic}
+	pe := &portEngine{onPanic: cfg.OnPanic, fds: make(map[int]*portFD)}
 	for i := 0; i < n; i++ {
 		pe.loops = append(pe.loops, newPortLoop(pe, i, maxPosted))
 	}
@@ -53,12 +62,29 @@ func newPortable(cfg Config) (*Engine, error) {
 	return &Engine{port: pe}, nil
 }
 
-// close is Engine.Close: stop every loop, then wait for the loops and the waiters (each
-// loop closes the files of the descriptors left, which ends their waiters).
+// close is Engine.Close:
+//
+//  1. Refuse new registrations; deregister every descriptor left and close its duplicate,
+//     which ends its waiters (the owners' descriptors stay open).
+//  2. Stop every loop: each runs what its queue accepted before, once, and exits.
+//  3. Wait for the loops and the waiters, unless called from a loop.
 func (e *portEngine) close() error {
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()
 	if !e.closed.Swap(true) {
+		e.fdmu.Lock()
+		e.fdclosed = true
+		left := make([]*portFD, 0, len(e.fds))
+		for fd, f := range e.fds {
+			f.unregistered.Store(true)
+			delete(e.fds, fd)
+			f.loop.st.registered.Add(-1)
+			left = append(left, f)
+		}
+		e.fdmu.Unlock()
+		for _, f := range left {
+			f.closeFile()
+		}
 		for _, l := range e.loops {
 			l.stop.Store(true)
 			l.wake()
@@ -73,16 +99,14 @@ func (e *portEngine) close() error {
 	return nil
 }
 
-// register is Engine.Register: the loop is chosen by descriptor number, as in the epoll
-// engine, so that one number always meets its earlier registration.
-func (e *portEngine) register(fd int, h Handler) (*FD, error) {
-	if fd < 0 || h == nil {
-		return nil, ErrBadFD
+// loopOf is Engine.LoopOf: the loop of fd's registration, nil if there is none.
+func (e *portEngine) loopOf(fd int) *Loop {
+	e.fdmu.Lock()
+	defer e.fdmu.Unlock()
+	if f := e.fds[fd]; f != nil {
+		return &f.loop.facade
 	}
-	if e.closed.Load() {
-		return nil, ErrClosed
-	}
-	return e.loops[fd%len(e.loops)].register(fd, h)
+	return nil
 }
 
 func (e *portEngine) loopFacades() []*Loop {

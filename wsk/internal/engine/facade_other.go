@@ -72,3 +72,6 @@ func (f *FD) UnregisterFunc(fn func()) error { return f.port.unregisterFunc(fn) 
 
 // UnregisterCloseFunc is UnregisterFunc for an owner whose fn closes the descriptor.
 func (f *FD) UnregisterCloseFunc(fn func()) error { return f.port.unregisterFunc(fn) }
+
+// LoopOf returns the loop of fd's registration, nil if fd is not registered.
+func (e *Engine) LoopOf(fd int) *Loop { return e.port.loopOf(fd) }

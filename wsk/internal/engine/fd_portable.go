@@ -46,7 +46,13 @@ type portFD struct {
 // per direction. Each waiter's first pass reports the direction at once, as epoll reports
 // a descriptor already ready when it is added: the poller forgets readiness from before
 // the wait, so the handler is asked to look.
-func (l *portLoop) register(fd int, h Handler) (*FD, error) {
+func (e *portEngine) register(fd int, h Handler) (*FD, error) {
+	if fd < 0 || h == nil {
+		return nil, ErrBadFD
+	}
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
 	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -63,20 +69,21 @@ func (l *portLoop) register(fd int, h Handler) (*FD, error) {
 		_ = file.Close()
 		return nil, err
 	}
+	l := e.loops[int(e.next.Add(1)%uint32(len(e.loops)))]
 	f := &portFD{loop: l, fd: fd, h: h, file: file, rc: rc}
 	f.facade.port = f
 
-	l.fdmu.Lock()
-	if l.fdclosed {
-		l.fdmu.Unlock()
+	e.fdmu.Lock()
+	if e.fdclosed {
+		e.fdmu.Unlock()
 		_ = file.Close()
 		return nil, ErrClosed
 	}
 	var retired *portFD
-	if old := l.fds[fd]; old != nil {
+	if old := e.fds[fd]; old != nil {
 		if sameFile(old.file, fd) {
 			// A double Register of one descriptor (epoll's EEXIST).
-			l.fdmu.Unlock()
+			e.fdmu.Unlock()
 			_ = file.Close()
 			return nil, unix.EEXIST
 		}
@@ -84,15 +91,15 @@ func (l *portLoop) register(fd int, h Handler) (*FD, error) {
 		// was reused: the old registration is dead (its duplicate kept its socket
 		// open; closing it now releases the socket).
 		old.unregistered.Store(true)
-		l.st.registered.Add(-1)
+		old.loop.st.registered.Add(-1)
 		retired = old
 	}
-	l.fds[fd] = f
+	e.fds[fd] = f
 	l.st.registered.Add(1)
-	// Under fdmu and before fdclosed: the engine's wait group is above zero (this loop
-	// runs), so these Adds cannot race with Close's Wait.
-	l.e.wg.Add(2)
-	l.fdmu.Unlock()
+	// Under fdmu and before fdclosed: Close has not begun, so the loops still run, the
+	// wait group is above zero and these Adds cannot race with Close's Wait.
+	e.wg.Add(2)
+	e.fdmu.Unlock()
 	if retired != nil {
 		retired.closeFile()
 	}
@@ -157,18 +164,18 @@ func (f *portFD) closeFile() {
 // unregister is FD.Unregister: mark, drop from the table, then close the duplicate
 // (outside fdmu: the close waits for the waiters to leave the poller).
 func (f *portFD) unregister() error {
-	l := f.loop
-	l.fdmu.Lock()
+	e := f.loop.e
+	e.fdmu.Lock()
 	if f.unregistered.Load() {
-		l.fdmu.Unlock()
+		e.fdmu.Unlock()
 		return ErrNotRegistered
 	}
 	f.unregistered.Store(true)
-	if l.fds[f.fd] == f {
-		delete(l.fds, f.fd)
+	if e.fds[f.fd] == f {
+		delete(e.fds, f.fd)
 	}
-	l.st.registered.Add(-1)
-	l.fdmu.Unlock()
+	f.loop.st.registered.Add(-1)
+	e.fdmu.Unlock()
 	f.closeFile()
 	return nil
 }

@@ -39,11 +39,6 @@ type portLoop struct {
 	batch      []func()    // loop-owned copy of the drained queue, reused
 	readyBatch []readyNote // loop-owned copy of ready, reused
 
-	// Descriptor table by the owner's descriptor number, guarded by fdmu.
-	fdmu     sync.Mutex
-	fds      map[int]*portFD
-	fdclosed bool
-
 	tmu     sync.Mutex
 	timers  portTimerHeap
 	tclosed bool
@@ -77,7 +72,6 @@ func newPortLoop(e *portEngine, index, maxPosted int) *portLoop {
 		wakeCh:     make(chan struct{}, 1),
 		sleepTimer: t,
 		ring:       make([]func(), maxPosted),
-		fds:        make(map[int]*portFD),
 	}
 	l.facade.port = l
 	return l
@@ -277,28 +271,10 @@ func (l *portLoop) runPosted() {
 	l.batch = b[:0]
 }
 
-// shutdown runs on the loop after stop:
-//
-//  1. Deregister every descriptor left and close its duplicate (which ends its waiters);
-//     the owners' descriptors stay open.
-//  2. Drop the timers.
-//  3. Close the queue (Post fails, UnregisterFunc runs inline), then run what it
-//     accepted before, once; drop the readiness notes.
+// shutdown runs on the loop after stop (Engine.Close deregistered the descriptors
+// already): drop the timers, close the queue (Post fails, UnregisterFunc runs inline),
+// then run what it accepted before, once, and drop the readiness notes.
 func (l *portLoop) shutdown() {
-	l.fdmu.Lock()
-	l.fdclosed = true
-	left := make([]*portFD, 0, len(l.fds))
-	for fd, f := range l.fds {
-		f.unregistered.Store(true)
-		delete(l.fds, fd)
-		l.st.registered.Add(-1)
-		left = append(left, f)
-	}
-	l.fdmu.Unlock()
-	for _, f := range left {
-		f.closeFile()
-	}
-
 	l.tmu.Lock()
 	l.tclosed = true
 	for _, t := range l.timers {
