@@ -75,3 +75,9 @@ func (f *FD) UnregisterCloseFunc(fn func()) error { return f.port.unregisterFunc
 
 // LoopOf returns the loop of fd's registration, nil if fd is not registered.
 func (e *Engine) LoopOf(fd int) *Loop { return e.port.loopOf(fd) }
+
+// isOnLoop reports whether the caller is l's goroutine (tests).
+func (l *Loop) isOnLoop() bool { return l.port.onLoop() }
+
+// queued returns the number of functions in l's post queue and its bound (tests).
+func (l *Loop) queued() (n, bound int) { return l.port.queued() }

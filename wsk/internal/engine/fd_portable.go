@@ -99,6 +99,7 @@ func (e *portEngine) register(fd int, h Handler) (*FD, error) {
 	// Under fdmu and before fdclosed: Close has not begun, so the loops still run, the
 	// wait group is above zero and these Adds cannot race with Close's Wait.
 	e.wg.Add(2)
+	l.st.waiters.Add(2) // each waiter takes one off when it ends
 	e.fdmu.Unlock()
 	if retired != nil {
 		retired.closeFile()
@@ -135,7 +136,6 @@ func sameFile(file *os.File, fd int) bool {
 func (f *portFD) wait(dir int) {
 	l := f.loop
 	defer l.e.wg.Done()
-	l.st.waiters.Add(1)
 	defer l.st.waiters.Add(-1)
 	fn := func(uintptr) bool {
 		if f.unregistered.Load() {

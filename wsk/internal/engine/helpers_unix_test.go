@@ -1,9 +1,10 @@
-//go:build linux
+//go:build unix
 
 package engine
 
 import (
 	"net"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,10 +134,29 @@ func barrier(t testing.TB, l *Loop) {
 	waitCh(t, done, "loop barrier")
 }
 
+// portableRun is true when GOWSK_ENGINE=portable: the engine tests that take their
+// engine from newEngine then run on the portable engine (CI runs the suite once per
+// engine); tests of epoll-only details skip (skipOnPortable).
+var portableRun = os.Getenv("GOWSK_ENGINE") == "portable"
+
+// newEngine starts an engine for the test (the portable one under GOWSK_ENGINE=portable)
+// and closes it at cleanup.
 func newEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
+	if portableRun {
+		cfg.Portable = true
+	}
 	e, err := New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, e.Close()) })
 	return e
+}
+
+// skipOnPortable skips a test of an epoll-only detail when the run is on the portable
+// engine; why names the detail.
+func skipOnPortable(t testing.TB, e *Engine, why string) {
+	t.Helper()
+	if e.Portable() {
+		t.Skip("epoll engine only: " + why)
+	}
 }

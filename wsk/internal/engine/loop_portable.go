@@ -291,3 +291,10 @@ func (l *portLoop) shutdown() {
 	l.qmu.Unlock()
 	l.runPosted()
 }
+
+// queued returns the number of functions in the post queue and its bound.
+func (l *portLoop) queued() (n, bound int) {
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return l.qlen, len(l.ring)
+}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package engine
 
 // LoopOf returns the loop fd is registered with: on the epoll engine the loop the number
@@ -11,4 +13,22 @@ func (e *Engine) LoopOf(fd int) *Loop {
 		return nil
 	}
 	return e.loops[fd%len(e.loops)]
+}
+
+// isOnLoop reports whether the caller is l's goroutine, on either engine (tests).
+func (l *Loop) isOnLoop() bool {
+	if l.port != nil {
+		return l.port.onLoop()
+	}
+	return l.onLoop()
+}
+
+// queued returns the number of functions in l's post queue and its bound (tests).
+func (l *Loop) queued() (n, bound int) {
+	if l.port != nil {
+		return l.port.queued()
+	}
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return l.qlen, len(l.ring)
 }

@@ -59,10 +59,7 @@ func TestStressConcurrentPost(t *testing.T) {
 // turns, would then wait for the scheduler's next poll.
 func barrierSpin(l *Loop) {
 	for {
-		l.qmu.Lock()
-		n := l.qlen
-		l.qmu.Unlock()
-		if n < len(l.ring) {
+		if n, bound := l.queued(); n < bound {
 			return
 		}
 		time.Sleep(10 * time.Microsecond)
