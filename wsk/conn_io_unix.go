@@ -1,3 +1,5 @@
+//go:build unix
+
 package wsk
 
 import (
@@ -98,7 +100,7 @@ func writev(fd int, segs [][]byte) (int, error) {
 
 // sendBuffers is sendmsg(2) of the segments with MSG_NOSIGNAL.
 func sendBuffers(fd int, segs [][]byte) (int, error) {
-	n, err := unix.SendmsgBuffers(fd, segs, nil, nil, unix.MSG_NOSIGNAL)
+	n, err := unix.SendmsgBuffers(fd, segs, nil, nil, msgNoSignal)
 	if err != nil {
 		return 0, err
 	}
@@ -134,7 +136,7 @@ func sendNoSignal(fd int, b []byte) (int, error) {
 		p = unsafe.Pointer(&b[0])
 	}
 	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(len(b)),
-		unix.MSG_NOSIGNAL, 0, 0)
+		msgNoSignal, 0, 0)
 	if e != 0 {
 		return 0, e
 	}
@@ -147,16 +149,6 @@ func sendNoSignal(fd int, b []byte) (int, error) {
 func setLingerZero(fd int) {
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 }
-
-// tcpFinished reports whether the kernel has already finished the TCP connection on fd
-// (state TCP_CLOSE): a linger-0 close of it sends nothing. Any error (not TCP) is false.
-func tcpFinished(fd int) bool {
-	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	return err == nil && info.State == tcpStateClose
-}
-
-// tcpStateClose is TCP_CLOSE in Linux's tcp_states.h numbering (TCP_INFO's tcpi_state).
-const tcpStateClose = 7
 
 // resetNow sends RST on a connected TCP socket without closing the descriptor:
 // connect(AF_UNSPEC) runs tcp_disconnect, which resets any connection in a synchronized

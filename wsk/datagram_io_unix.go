@@ -1,3 +1,5 @@
+//go:build unix
+
 package wsk
 
 import (
@@ -190,14 +192,14 @@ func sendDatagram(fd int, b *dispatch.Buf, segs [][]byte, to unix.Sockaddr) (int
 	}
 	if len(segs) > 1 {
 		return ignoringEINTR(func() (int, error) {
-			return unix.SendmsgBuffers(fd, segs, nil, to, unix.MSG_NOSIGNAL)
+			return unix.SendmsgBuffers(fd, segs, nil, to, msgNoSignal)
 		})
 	}
 	var p []byte
 	if len(segs) == 1 {
 		p = segs[0]
 	}
-	return ignoringEINTR(func() (int, error) { return unix.SendmsgN(fd, p, nil, to, unix.MSG_NOSIGNAL) })
+	return ignoringEINTR(func() (int, error) { return unix.SendmsgN(fd, p, nil, to, msgNoSignal) })
 }
 
 // disconnectDatagram dissolves a UDP socket's association (connect with AF_UNSPEC): the

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package wsk
 
@@ -130,7 +130,7 @@ func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) ir
 	var v int
 	var err error
 	if code == dispatch.SIOWskQueryReceiveBacklog {
-		v, err = unix.IoctlGetInt(s.fd, unix.SIOCINQ)
+		v, err = unix.IoctlGetInt(s.fd, ioctlInq)
 		v += s.heldBytesLocked() // read by the receive event, not taken yet (conn_events.go)
 	} else {
 		v, err = unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
