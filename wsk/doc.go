@@ -1,9 +1,10 @@
 // Package wsk is the Winsock Kernel provider of gowsk: registration, the client-level
 // provider table, and sockets on real OS sockets driven by an engine (wsk/internal/engine:
 // epoll on Linux, Go's runtime poller on the other Unix systems; see "Engines and
-// platforms"). An application uses it exactly as a WSK client driver uses Windows: [Register], [Registration.CaptureProviderNPI], create sockets through the
-// provider table ([ProviderNPI].Dispatch), call the socket's dispatch table with IRPs,
-// close every socket, [Registration.ReleaseProviderNPI], [Registration.Deregister].
+// platforms"). An application uses it exactly as a WSK client driver uses Windows:
+// [Register], [Registration.CaptureProviderNPI], create sockets through the provider table
+// ([ProviderNPI].Dispatch), call the socket's dispatch table with IRPs, close every
+// socket, [Registration.ReleaseProviderNPI], [Registration.Deregister].
 //
 // Section numbers (SPEC.md §3.1) cite the repository's specification; "invariant N" is the
 // N-th invariant of its numbered list, SPEC.md §10.
