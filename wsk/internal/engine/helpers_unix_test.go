@@ -151,12 +151,3 @@ func newEngine(t testing.TB, cfg Config) *Engine {
 	t.Cleanup(func() { require.NoError(t, e.Close()) })
 	return e
 }
-
-// skipOnPortable skips a test of an epoll-only detail when the run is on the portable
-// engine; why names the detail.
-func skipOnPortable(t testing.TB, e *Engine, why string) {
-	t.Helper()
-	if e.Portable() {
-		t.Skip("epoll engine only: " + why)
-	}
-}

@@ -21,10 +21,8 @@ import (
 func newPortableEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
 	cfg.Portable = true
-	e, err := New(cfg)
-	require.NoError(t, err)
+	e := newEngine(t, cfg)
 	require.True(t, e.Portable())
-	t.Cleanup(func() { require.NoError(t, e.Close()) })
 	return e
 }
 
