@@ -151,3 +151,33 @@ func newEngine(t testing.TB, cfg Config) *Engine {
 	t.Cleanup(func() { require.NoError(t, e.Close()) })
 	return e
 }
+
+// guarded checks that no handler call happens after its UnregisterFunc
+// callback closed the descriptor.
+type guarded struct {
+	fd     int
+	closed atomic.Bool
+	late   *atomic.Int64
+	reads  *atomic.Int64
+}
+
+func (g *guarded) Readable() {
+	if g.closed.Load() {
+		g.late.Add(1)
+		return
+	}
+	var buf [256]byte
+	for {
+		n, err := unix.Read(g.fd, buf[:])
+		if n <= 0 || err != nil {
+			break
+		}
+		g.reads.Add(int64(n))
+	}
+}
+
+func (g *guarded) Writable() {
+	if g.closed.Load() {
+		g.late.Add(1)
+	}
+}

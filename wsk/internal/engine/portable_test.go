@@ -320,7 +320,7 @@ func TestPortableChurn(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < rounds; i++ {
 				a, b := tcpPair(t)
-				g := &lateCounter{fd: a, late: &late, reads: &reads}
+				g := &guarded{fd: a, late: &late, reads: &reads}
 				f, err := e.Register(a, g)
 				if !assert.NoError(t, err) {
 					unix.Close(a)
@@ -365,32 +365,4 @@ func requireNoWaiters(t *testing.T, e *Engine) {
 	t.Helper()
 	require.Eventually(t, func() bool { return e.Stats().Waiters == 0 }, hangGuard, time.Millisecond,
 		"waiters left after Unregister: %d", e.Stats().Waiters)
-}
-
-// lateCounter counts handler calls made after its owner's close fn ran.
-type lateCounter struct {
-	fd          int
-	closed      atomic.Bool
-	late, reads *atomic.Int64
-}
-
-func (g *lateCounter) Readable() {
-	if g.closed.Load() {
-		g.late.Add(1)
-		return
-	}
-	var buf [256]byte
-	for {
-		n, err := unix.Read(g.fd, buf[:])
-		if n <= 0 || err != nil {
-			return
-		}
-		g.reads.Add(int64(n))
-	}
-}
-
-func (g *lateCounter) Writable() {
-	if g.closed.Load() {
-		g.late.Add(1)
-	}
 }

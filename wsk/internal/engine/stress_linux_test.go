@@ -66,36 +66,6 @@ func barrierSpin(l *Loop) {
 	}
 }
 
-// guarded checks that no handler call happens after its UnregisterFunc
-// callback closed the descriptor.
-type guarded struct {
-	fd     int
-	closed atomic.Bool
-	late   *atomic.Int64
-	reads  *atomic.Int64
-}
-
-func (g *guarded) Readable() {
-	if g.closed.Load() {
-		g.late.Add(1)
-		return
-	}
-	var buf [256]byte
-	for {
-		n, err := unix.Read(g.fd, buf[:])
-		if n <= 0 || err != nil {
-			break
-		}
-		g.reads.Add(int64(n))
-	}
-}
-
-func (g *guarded) Writable() {
-	if g.closed.Load() {
-		g.late.Add(1)
-	}
-}
-
 func TestStressRegisterUnregisterChurn(t *testing.T) {
 	e := newEngine(t, Config{Loops: 2})
 	rounds := 300
