@@ -73,9 +73,10 @@ type wskProvider struct {
 	npi wsk.ProviderNPI
 }
 
-func openWSK(limits wsk.Limits) (*wskProvider, error) {
+func openWSK(limits wsk.Limits, opts ...wsk.Option) (*wskProvider, error) {
+	opts = append([]wsk.Option{wsk.WithLoops(runtime.GOMAXPROCS(0)), wsk.WithLimits(limits)}, opts...)
 	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}},
-		wsk.WithLoops(runtime.GOMAXPROCS(0)), wsk.WithLimits(limits))
+		opts...)
 	if st != irp.Success {
 		return nil, fmt.Errorf("wsk.Register: %v", st)
 	}
@@ -267,7 +268,8 @@ func (cs *wskConnSet) closeAll() {
 
 // wskEventServer is the "wsk" server: accept, receive and disconnect events.
 type wskEventServer struct {
-	conns wskConnSet
+	conns  wskConnSet
+	engine wsk.EngineKind // EngineDefault ("wsk"), EnginePortable ("wsk-portable")
 }
 
 // wskListenEvents and wskConnEvents are the client tables: static, shared by every
@@ -297,7 +299,7 @@ type wskEventConn struct {
 }
 
 func (v *wskEventServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
-	p, err := openWSK(wskServerLimits)
+	p, err := openWSK(wskServerLimits, wsk.WithEngine(v.engine))
 	if err != nil {
 		return err
 	}

@@ -53,13 +53,13 @@ func echoOnce(c net.Conn, p, in []byte) error {
 	return err
 }
 
-// TestWSKServersEcho drives both gowsk servers in-process: several connections echo
+// TestWSKServersEcho drives the gowsk servers in-process: several connections echo
 // payloads from 1 byte to 256 KiB (bigger than one receive indication and than the IRP
 // server's 4 KiB buffer), half the clients close first (graceful path, the server must
 // close cleanly: the client sees EOF, not a reset), and the server is stopped with the
 // other half still open (abortive path). goleak (TestMain) checks nothing is left.
 func TestWSKServersEcho(t *testing.T) {
-	for _, name := range []string{"wsk", "wsk-irp"} {
+	for _, name := range []string{"wsk", "wsk-irp", "wsk-portable"} {
 		t.Run(name, func(t *testing.T) {
 			addr, stop := startInProcess(t, name)
 			const n = 8

@@ -1,9 +1,10 @@
 // Package wsk is the Winsock Kernel provider of gowsk: registration, the client-level
-// provider table, and sockets on real OS sockets driven by the epoll engine
-// (wsk/internal/engine). An application uses it exactly as a WSK client driver uses
-// Windows: [Register], [Registration.CaptureProviderNPI], create sockets through the
-// provider table ([ProviderNPI].Dispatch), call the socket's dispatch table with IRPs,
-// close every socket, [Registration.ReleaseProviderNPI], [Registration.Deregister].
+// provider table, and sockets on real OS sockets driven by an engine (wsk/internal/engine:
+// epoll on Linux, Go's runtime poller on the other Unix systems; see "Engines and
+// platforms"). An application uses it exactly as a WSK client driver uses Windows:
+// [Register], [Registration.CaptureProviderNPI], create sockets through the provider table
+// ([ProviderNPI].Dispatch), call the socket's dispatch table with IRPs, close every
+// socket, [Registration.ReleaseProviderNPI], [Registration.Deregister].
 //
 // Section numbers (SPEC.md §3.1) cite the repository's specification; "invariant N" is the
 // N-th invariant of its numbered list, SPEC.md §10.
@@ -106,6 +107,29 @@
 // pending WSK_TRANSPORT_LIST_CHANGE IRPs, and waits for every capture released, every provider
 // call returned, every provider IRP completed and every socket closed. Then it stops the
 // engine goroutines, so a deregistered provider leaves nothing running.
+//
+// # Engines and platforms
+//
+// [WithEngine] chooses the engine under a registration's sockets; without it Register
+// reads the environment variable GOWSK_ENGINE ("epoll" or "portable"), else takes the OS's
+// default. Both engines behave the same: the provider's tests are one code, run once per
+// engine.
+//
+//	OS                         engines                    default
+//	Linux                      epoll, portable            epoll
+//	macOS, FreeBSD, other BSDs portable                   portable
+//	Windows (and Plan 9, js)   none: Register answers STATUS_NOT_SUPPORTED
+//
+// The portable engine costs two parked goroutines and one duplicated descriptor per open
+// socket, and a goroutine hand-off per readiness edge. Per-OS differences of the provider:
+// outside Linux sockets are made nonblocking and close-on-exec after socket(2) and
+// accept(2); macOS sets SO_NOSIGPIPE instead of sending with MSG_NOSIGNAL; the TCP state
+// that spares a reset to a connection the kernel already finished comes from TCP_INFO
+// (Linux, FreeBSD) or TCP_CONNECTION_INFO (macOS), elsewhere the close resets whenever the
+// rules say so. The reset-on-close rule (SO_LINGER {1, 0}, then close) holds on every
+// engine and OS. An abortive disconnect that keeps the descriptor open resets at once on
+// Linux (connect with AF_UNSPEC); where the OS refuses that connect, the linger-0 reset
+// goes out when the socket closes.
 //
 // # WSK names and Go names
 //

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package wsk
 
@@ -47,17 +47,20 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 // other error means the listener is gone: STATUS_FILE_FORCED_CLOSED.
 func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 	for {
-		nfd, sa, err := unix.Accept4(s.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, sa, err := sysAccept(s.fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN:
 			return nil, irp.Pending
 		case unix.EINTR, unix.ECONNABORTED, unix.EPROTO, unix.ENETDOWN, unix.ENOPROTOOPT,
-			unix.EHOSTDOWN, unix.ENONET, unix.EHOSTUNREACH, unix.EOPNOTSUPP, unix.ENETUNREACH:
+			unix.EHOSTDOWN, unix.EHOSTUNREACH, unix.EOPNOTSUPP, unix.ENETUNREACH:
 			continue
 		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
 			return nil, irp.InsufficientResources
 		default:
+			if acceptTransient(err) { // ENONET on Linux
+				continue
+			}
 			return nil, irp.FileForcedClosed
 		}
 		c := &acceptedConn{remote: fromSockaddr(sa)}

@@ -365,16 +365,17 @@ func TestListenerAbortWaitsForInspectMultiLoop(t *testing.T) {
 	require.Equal(t, irp.Success, setConditional(t, ls))
 	addr := bindListen(t, ls)
 	lsLoop := sockOf(ls).efd.Loop()
-	// The engine places a descriptor on loop fd % loops, and InspectID.Key is the held
-	// connection's descriptor: connections on the listener's own loop are pended (held,
-	// so that their descriptor numbers stay taken) until one lands on the other loop.
+	// InspectID.Key is the held connection's descriptor, and the engine tells its loop
+	// (the epoll engine places a descriptor on loop fd % loops, the portable one
+	// round-robin): connections on the listener's own loop are pended (held, so that
+	// their descriptor numbers stay taken) until one lands on the other loop.
 	var c net.Conn
 	var id dispatch.InspectID
 	for k := 0; c == nil; k++ {
 		require.Less(t, k, 16, "no connection landed on the other loop")
 		d := lsDial(t, addr)
 		got := within(t, ids)
-		if r.eng.Loops()[int(got.Key)%2] == lsLoop {
+		if r.eng.LoopOf(int(got.Key)) == lsLoop {
 			answer <- dispatch.InspectPend
 			// The dialer's socket takes a descriptor too, so the parity would repeat:
 			// take one more number.

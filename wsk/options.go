@@ -53,6 +53,7 @@ type config struct {
 	loops  int
 	limits Limits
 	obs    Observer // WithObserver (observe.go)
+	engine EngineKind
 	// unavailable starts the provider "not ready" until makeAvailable (tests of blocked
 	// captures, invariants 2 and 3). Not exported: a real provider is ready at once.
 	unavailable bool
@@ -69,7 +70,7 @@ func WithLogger(log *slog.Logger) Option {
 }
 
 // WithLoops sets the number of engine loop goroutines (each with its own epoll
-// instance). n <= 0 means 1.
+// instance on the epoll engine). n <= 0 means 1.
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
 // WithLimits sets the resource bounds; zero fields keep their DefaultLimits value.

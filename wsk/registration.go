@@ -65,7 +65,8 @@ type Registration struct {
 	readyCh       chan struct{} // closed when the provider is ready (at once, but for tests)
 	readyOnce     sync.Once
 
-	eng *engine.Engine
+	eng    *engine.Engine
+	engine EngineKind // the engine eng is (WithEngine, GOWSK_ENGINE)
 
 	// pendingTotal counts socket IRPs pending on every socket (Limits.MaxPendingTotal).
 	pendingTotal atomic.Int64
@@ -81,7 +82,7 @@ type Registration struct {
 // (WithLoops loop goroutines, stopped by Deregister). npi.Dispatch must be non-nil; its
 // Version is checked by CaptureProviderNPI, not here, as in WSK. It returns
 // STATUS_INVALID_PARAMETER for a nil npi or dispatch table and STATUS_NOT_SUPPORTED where
-// no engine exists for the OS. Each success needs exactly one Deregister. Safe for
+// no engine exists for the OS (Windows) or for the one asked (WithEngine, GOWSK_ENGINE). Each success needs exactly one Deregister. Safe for
 // concurrent use; each call makes an independent registration.
 func Register(npi *ClientNPI, opts ...Option) (*Registration, irp.Status) {
 	if npi == nil || npi.Dispatch == nil {
@@ -102,7 +103,13 @@ func Register(npi *ClientNPI, opts ...Option) (*Registration, irp.Status) {
 		listChange: make(map[*irp.IRP]struct{}),
 		obs:        newObserving(cfg.obs),
 	}
-	eng, err := engine.New(engine.Config{Loops: cfg.loops, OnPanic: r.onEnginePanic})
+	kind, st := resolveEngine(cfg.engine)
+	if st != irp.Success {
+		return nil, st
+	}
+	r.engine = kind
+	eng, err := engine.New(engine.Config{Loops: cfg.loops, OnPanic: r.onEnginePanic,
+		Portable: kind == EnginePortable})
 	if err != nil {
 		if err == engine.ErrUnsupported {
 			return nil, irp.NotSupported

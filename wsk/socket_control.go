@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package wsk
 
@@ -139,7 +139,7 @@ func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) ir
 	var err error
 	switch code {
 	case dispatch.SIOWskQueryReceiveBacklog:
-		v, err = unix.IoctlGetInt(s.fd, unix.SIOCINQ)
+		v, err = unix.IoctlGetInt(s.fd, ioctlInq)
 		v += s.heldBytesLocked() // read by the receive event, not taken yet (conn_events.go)
 	case SIOQuerySendQueue:
 		v, err = s.sendQueueLocked() // sendqueue_linux.go

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package wsk
 
@@ -68,7 +68,7 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 	if st := r.reserveSocket(); st != irp.Success {
 		return nil, st
 	}
-	fd, err := unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	fd, err := sysSocket(family, sotype, proto)
 	if err != nil {
 		r.unreserveSocket()
 		return nil, irp.FromError(err)

@@ -16,8 +16,9 @@ var (
 	// ErrBadFD is returned by Register for a negative descriptor or a nil
 	// handler.
 	ErrBadFD = errors.New("engine: bad descriptor or nil handler")
-	// ErrUnsupported is returned by New on operating systems without a
-	// reactor implementation yet.
+	// ErrUnsupported is returned by New on operating systems without any
+	// engine (Windows, Plan 9, js, wasip1): neither epoll nor a readiness
+	// model on raw sockets through the runtime poller is available there.
 	ErrUnsupported = errors.New("engine: unsupported OS")
 )
 
@@ -38,6 +39,10 @@ type Config struct {
 	// runs on the loop goroutine; a panic inside OnPanic itself is
 	// swallowed (and still counted once).
 	OnPanic func(v any)
+	// Portable selects the portable engine (Go's runtime poller, see the
+	// package doc) on Linux, where the epoll engine is the default. Outside
+	// Linux the portable engine is the only one and this field is ignored.
+	Portable bool
 }
 
 // Handler receives readiness notifications for a registered descriptor.
@@ -78,5 +83,8 @@ type Stats struct {
 	Posts       uint64 // posted functions run
 	TimersFired uint64 // timer functions run
 	Panics      uint64 // panics recovered from user code
-	Wakeups     uint64 // eventfd wakeups consumed by loops
+	Wakeups     uint64 // eventfd (epoll) or channel (portable) wakeups consumed by loops
+	// Waiters counts the portable engine's waiter goroutines, parked in the
+	// runtime poller: two per registered descriptor. Always 0 on epoll.
+	Waiters int64
 }

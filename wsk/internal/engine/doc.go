@@ -77,10 +77,64 @@
 //	CreateIoCompletionPort (assoc.)    (*Engine).Register
 //	handle close / rundown             (*FD).Unregister, (*FD).UnregisterFunc
 //
+// # The portable engine
+//
+// Config.Portable selects a second engine with the same API and the same
+// rules, built on Go's runtime network poller (epoll, kqueue, event ports:
+// whatever the OS has) instead of an epoll set of its own. It is the only
+// engine outside Linux, and runs on Linux too, so that one test suite runs
+// on both (GOWSK_ENGINE=portable).
+//
+// Register duplicates the descriptor (F_DUPFD_CLOEXEC) and wraps the
+// duplicate in an *os.File, which registers it with the poller. Two waiter
+// goroutines, one per direction, call syscall.RawConn Read and Write with a
+// function that never finishes the operation: each call of it comes after
+// the poller saw an edge, and queues a readiness note for the owning loop
+// (at most one per direction and descriptor is queued). The loop clears
+// the note and calls the Handler on the loop goroutine, so the rules of
+// the model hold unchanged: one goroutine per loop runs every handler,
+// posted function and timer function; Unregister stops new calls; the
+// UnregisterFunc protocol is the same. The poller consumes an edge when a
+// wait returns, so an edge during the handler call wakes the waiter again:
+// none is lost. Each waiter's first pass queues a note at once, as epoll
+// reports a ready descriptor when it is added.
+//
+// Ownership is explicit: the owner keeps its descriptor and closes it
+// itself; the engine closes only its duplicate, through the File, at
+// Unregister (or Close), after waking its waiters. It does so before
+// UnregisterFunc's fn runs, so the owner's close(2) drops the last
+// reference to the socket and SO_LINGER {1, 0} still resets the
+// connection. A duplicate also means Register cannot see an owner's close
+// without Unregister; a number registered again is compared by device and
+// inode (fstat): the same socket is EEXIST, another one retires the dead
+// registration. Loops are chosen round-robin (the duplicates make numbers
+// alternate, so fd mod Loops would not spread).
+//
+// What it costs, compared with epoll:
+//
+//   - Two goroutines per registered descriptor (Stats.Waiters), parked in
+//     the poller, and one more descriptor (the duplicate): bounded by the
+//     number of registrations, which the provider bounds (Limits.MaxSockets).
+//   - A goroutine hand-off per readiness edge: waiter wakes, queues, wakes
+//     the loop, where epoll hands the loop a batch of events in one call.
+//     Every read edge may also wake the write waiter (the poller reports a
+//     writable socket with each edge), which queues a Writable the handler
+//     finds nothing to do for.
+//   - Unregister blocks until the waiters have left the poller (a few
+//     scheduler hand-offs).
+//   - The poller does not say whether an edge carried a hang-up, so a
+//     HangupHandler always gets ReadableHangup: it reads until EAGAIN or EOF
+//     and never skips the read that would find the FIN.
+//   - Loops sleep on a channel and a runtime timer instead of a netpoller
+//     wait on the epoll descriptor; Stats.Wakeups counts channel wakeups.
+//
 // # Platforms
 //
-// Only Linux has a reactor so far. On every other OS the package compiles
-// but New returns ErrUnsupported ("engine: unsupported OS"), and the
-// provider's Register fails with STATUS_NOT_SUPPORTED: there is no other
-// engine to fall back to.
+// Linux has both engines (epoll is the default). The other Unix systems
+// have the portable engine (macOS, FreeBSD, the other BSDs). On Windows,
+// Plan 9, js and wasip1 the package compiles but New returns
+// ErrUnsupported ("engine: unsupported OS"), and the provider's Register
+// fails with STATUS_NOT_SUPPORTED: Windows has no readiness model on raw
+// sockets that the runtime poller exposes (its sockets complete through
+// I/O completion ports), so neither engine applies.
 package engine

@@ -19,11 +19,16 @@ type Engine struct {
 	closeMu sync.Mutex
 	closed  atomic.Bool
 	wg      sync.WaitGroup
+
+	port *portEngine // non-nil: the portable engine (Config.Portable); the rest is unused
 }
 
 // New creates the loops and starts one goroutine per loop. On error
 // nothing is left running.
 func New(cfg Config) (*Engine, error) {
+	if cfg.Portable {
+		return newPortable(cfg)
+	}
 	n := cfg.Loops
 	if n <= 0 {
 		n = 1
@@ -66,6 +71,9 @@ func New(cfg Config) (*Engine, error) {
 // dropped without running. After Close, Register returns ErrClosed, Post
 // returns false and AfterFunc returns a Timer that never fires.
 func (e *Engine) Close() error {
+	if e.port != nil {
+		return e.port.close()
+	}
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()
 	if !e.closed.Swap(true) {
@@ -95,6 +103,9 @@ func (e *Engine) Close() error {
 // instead of leaving it behind in another loop. Descriptor numbers are
 // allocated densely by the kernel, which spreads them evenly.
 func (e *Engine) Register(fd int, h Handler) (*FD, error) {
+	if e.port != nil {
+		return e.port.register(fd, h)
+	}
 	if fd < 0 || h == nil {
 		return nil, ErrBadFD
 	}
@@ -106,11 +117,17 @@ func (e *Engine) Register(fd int, h Handler) (*FD, error) {
 
 // Loops returns the engine's loops (a fresh slice; the loops are shared).
 func (e *Engine) Loops() []*Loop {
+	if e.port != nil {
+		return e.port.loopFacades()
+	}
 	return append([]*Loop(nil), e.loops...)
 }
 
 // Stats returns a snapshot of counters summed over every loop.
 func (e *Engine) Stats() Stats {
+	if e.port != nil {
+		return e.port.stats()
+	}
 	var s Stats
 	for _, l := range e.loops {
 		s.Registered += l.st.registered.Load()
@@ -123,6 +140,9 @@ func (e *Engine) Stats() Stats {
 	}
 	return s
 }
+
+// Portable reports whether this is the portable engine (Config.Portable).
+func (e *Engine) Portable() bool { return e.port != nil }
 
 // nextSeq returns a nonzero registration sequence number. Wrapping after
 // 2^32-1 registrations is harmless: a stale event would have to survive in

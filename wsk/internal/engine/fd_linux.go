@@ -24,13 +24,25 @@ type FD struct {
 	// sees unregistered and calls nothing, or UnregisterFunc sees the call in progress
 	// and hands fn to the loop. Never both missed.
 	inHandler atomic.Bool
+
+	port *portFD // non-nil: a registration with the portable engine; the rest is unused
 }
 
 // Sysfd returns the registered descriptor number.
-func (f *FD) Sysfd() int { return f.fd }
+func (f *FD) Sysfd() int {
+	if f.port != nil {
+		return f.port.fd
+	}
+	return f.fd
+}
 
 // Loop returns the loop that calls this descriptor's handler.
-func (f *FD) Loop() *Loop { return f.loop }
+func (f *FD) Loop() *Loop {
+	if f.port != nil {
+		return &f.port.loop.facade
+	}
+	return f.loop
+}
 
 func (l *Loop) register(fd int, h Handler) (*FD, error) {
 	f := &FD{loop: l, fd: fd, seq: l.e.nextSeq(), h: h}
@@ -84,7 +96,12 @@ func (l *Loop) register(fd int, h Handler) (*FD, error) {
 //
 // A second Unregister, or one after Engine.Close has dropped the
 // registration, returns ErrNotRegistered.
-func (f *FD) Unregister() error { return f.unregister(true) }
+func (f *FD) Unregister() error {
+	if f.port != nil {
+		return f.port.unregister()
+	}
+	return f.unregister(true)
+}
 
 // unregister is Unregister; del false skips EPOLL_CTL_DEL (UnregisterCloseFunc).
 func (f *FD) unregister(del bool) error {
@@ -126,7 +143,12 @@ func (f *FD) unregister(del bool) error {
 // runs synchronously in the caller, which is safe because a stopped loop
 // calls no handler. fn may be nil. The error is Unregister's; fn runs
 // even when the FD was already unregistered.
-func (f *FD) UnregisterFunc(fn func()) error { return f.unregisterFunc(fn, true) }
+func (f *FD) UnregisterFunc(fn func()) error {
+	if f.port != nil {
+		return f.port.unregisterFunc(fn)
+	}
+	return f.unregisterFunc(fn, true)
+}
 
 // UnregisterCloseFunc is UnregisterFunc for an owner whose fn closes the
 // descriptor, and which never duplicated it: the EPOLL_CTL_DEL is skipped
@@ -134,7 +156,12 @@ func (f *FD) UnregisterFunc(fn func()) error { return f.unregisterFunc(fn, true)
 // removes it from the epoll set. Until fn has run, events of the
 // descriptor may still be reported; unregistered, they are dropped as
 // stale (no handler is called). fn must not be nil.
-func (f *FD) UnregisterCloseFunc(fn func()) error { return f.unregisterFunc(fn, false) }
+func (f *FD) UnregisterCloseFunc(fn func()) error {
+	if f.port != nil {
+		return f.port.unregisterFunc(fn)
+	}
+	return f.unregisterFunc(fn, false)
+}
 
 func (f *FD) unregisterFunc(fn func(), del bool) error {
 	err := f.unregister(del)

@@ -4,7 +4,6 @@ package engine
 
 import (
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -87,6 +86,8 @@ type Loop struct {
 	events []unix.EpollEvent // reused epoll_wait buffer (loop-owned)
 
 	st loopStats
+
+	port *portLoop // non-nil: a loop of the portable engine; the rest is unused
 }
 
 type loopStats struct {
@@ -153,13 +154,21 @@ func (l *Loop) closeFDs() {
 }
 
 // Index is the loop's position in Engine.Loops (also its pprof label).
-func (l *Loop) Index() int { return l.index }
+func (l *Loop) Index() int {
+	if l.port != nil {
+		return l.port.index
+	}
+	return l.index
+}
 
 // Post queues fn to run on the loop goroutine, in FIFO order with other
 // posts to the same loop. It never blocks: it returns false if the queue
 // already holds MaxPosted functions or the loop has stopped. Posts
 // accepted before Close still run before the loop exits.
 func (l *Loop) Post(fn func()) bool {
+	if l.port != nil {
+		return l.port.post(fn)
+	}
 	if fn == nil {
 		return false
 	}
@@ -441,25 +450,4 @@ func (l *Loop) shutdown() {
 	l.evfdClosed = true
 	l.closeFDs()
 	l.wakeMu.Unlock()
-}
-
-// curGoid returns the current goroutine's id, parsed from the stack header
-// "goroutine N [". Only used on slow paths (Close).
-func curGoid() uint64 {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	b := buf[:n]
-	const prefix = "goroutine "
-	if len(b) < len(prefix) {
-		return 0
-	}
-	b = b[len(prefix):]
-	var id uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
 }

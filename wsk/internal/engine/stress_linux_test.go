@@ -59,43 +59,10 @@ func TestStressConcurrentPost(t *testing.T) {
 // turns, would then wait for the scheduler's next poll.
 func barrierSpin(l *Loop) {
 	for {
-		l.qmu.Lock()
-		n := l.qlen
-		l.qmu.Unlock()
-		if n < len(l.ring) {
+		if n, bound := l.queued(); n < bound {
 			return
 		}
 		time.Sleep(10 * time.Microsecond)
-	}
-}
-
-// guarded checks that no handler call happens after its UnregisterFunc
-// callback closed the descriptor.
-type guarded struct {
-	fd     int
-	closed atomic.Bool
-	late   *atomic.Int64
-	reads  *atomic.Int64
-}
-
-func (g *guarded) Readable() {
-	if g.closed.Load() {
-		g.late.Add(1)
-		return
-	}
-	var buf [256]byte
-	for {
-		n, err := unix.Read(g.fd, buf[:])
-		if n <= 0 || err != nil {
-			break
-		}
-		g.reads.Add(int64(n))
-	}
-}
-
-func (g *guarded) Writable() {
-	if g.closed.Load() {
-		g.late.Add(1)
 	}
 }
 

@@ -13,12 +13,17 @@ type Timer struct {
 	when  time.Time
 	fn    func()
 	index int // position in the loop's heap; -1 once fired, stopped or dropped
+
+	port *portTimer // non-nil: a timer of the portable engine; the rest is unused
 }
 
 // AfterFunc runs fn on the loop goroutine once d has elapsed (d <= 0: at
 // the loop's next turn). It is safe from any goroutine. After the engine
 // has closed it returns a Timer that never fires.
 func (l *Loop) AfterFunc(d time.Duration, fn func()) *Timer {
+	if l.port != nil {
+		return l.port.afterFunc(d, fn)
+	}
 	t := &Timer{loop: l, when: time.Now().Add(d), fn: fn, index: -1}
 	if fn == nil {
 		return t
@@ -44,6 +49,9 @@ func (l *Loop) AfterFunc(d time.Duration, fn func()) *Timer {
 // timer, false if the timer had already fired (or started firing), had
 // been stopped, or was dropped by Close. Safe from any goroutine.
 func (t *Timer) Stop() bool {
+	if t != nil && t.port != nil {
+		return t.port.stop()
+	}
 	if t == nil || t.loop == nil {
 		return false
 	}

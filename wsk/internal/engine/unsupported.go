@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !unix
 
 package engine
 
@@ -16,7 +16,7 @@ type FD struct{}
 // Timer is not implemented on this OS.
 type Timer struct{}
 
-// New returns ErrUnsupported: only Linux has a reactor so far.
+// New returns ErrUnsupported: no engine exists for this OS (see the package doc).
 func New(cfg Config) (*Engine, error) { return nil, ErrUnsupported }
 
 // Close does nothing.

@@ -1,8 +1,8 @@
+//go:build unix
+
 package wsk
 
 import (
-	"unsafe"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
@@ -72,22 +72,6 @@ func recvBuffers(fd int, segs [][]byte) (int, error) {
 	return n, nil
 }
 
-// recvPeek is recv(2) with MSG_PEEK|MSG_DONTWAIT and no source address: unix.Recvfrom
-// would allocate a sockaddr buffer at every call, for a connection that has no use for
-// one. (0, nil) is the peer's FIN.
-func recvPeek(fd int, b []byte) (int, error) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(p), uintptr(len(b)),
-		unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
 // writev writes the segments with MSG_NOSIGNAL (a reset peer gives EPIPE, never SIGPIPE).
 func writev(fd int, segs [][]byte) (int, error) {
 	if len(segs) == 1 {
@@ -98,47 +82,11 @@ func writev(fd int, segs [][]byte) (int, error) {
 
 // sendBuffers is sendmsg(2) of the segments with MSG_NOSIGNAL.
 func sendBuffers(fd int, segs [][]byte) (int, error) {
-	n, err := unix.SendmsgBuffers(fd, segs, nil, nil, unix.MSG_NOSIGNAL)
+	n, err := unix.SendmsgBuffers(fd, segs, nil, nil, msgNoSignal)
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
-}
-
-// The per-request calls on a nonblocking socket (rawRead, sendNoSignal) are raw system
-// calls: they never block, so they skip the scheduler's entersyscall/exitsyscall. With
-// the ordinary wrapper, a call that the host delays past a sysmon tick (20 µs) has its P
-// handed off and must win one back on return, and each such hand-off keeps sysmon at its
-// fastest polling rate; both showed in the echo server's profile.
-
-// rawRead is read(2) on a nonblocking descriptor; (0, nil) is EOF.
-func rawRead(fd int, b []byte) (int, error) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(p), uintptr(len(b)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-// sendNoSignal is send(2) of one buffer with MSG_NOSIGNAL: sendto with no address, which
-// the kernel takes without sendmsg's msghdr and iovec copies (unix.SendmsgN would also
-// build a one-entry iovec and a msghdr on every call). write(2) would be cheaper still
-// but raises SIGPIPE on a reset peer.
-func sendNoSignal(fd int, b []byte) (int, error) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(len(b)),
-		unix.MSG_NOSIGNAL, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }
 
 // setLingerZero sets SO_LINGER{1,0}: the close that follows sends RST. The provider never
@@ -148,24 +96,13 @@ func setLingerZero(fd int) {
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 }
 
-// tcpFinished reports whether the kernel has already finished the TCP connection on fd
-// (state TCP_CLOSE): a linger-0 close of it sends nothing. Any error (not TCP) is false.
-func tcpFinished(fd int) bool {
-	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	return err == nil && info.State == tcpStateClose
-}
-
-// tcpStateClose is TCP_CLOSE in Linux's tcp_states.h numbering (TCP_INFO's tcpi_state).
-const tcpStateClose = 7
-
 // resetNow sends RST on a connected TCP socket without closing the descriptor:
 // connect(AF_UNSPEC) runs tcp_disconnect, which resets any connection in a synchronized
 // state. The descriptor stays ours until the close protocol closes it, so its number
 // cannot be reused under a socket the application still holds.
 func resetNow(fd int) {
 	setLingerZero(fd)
-	var sa unix.RawSockaddr // Family 0 == AF_UNSPEC
-	_, _, _ = unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+	connectUnspec(fd)
 }
 
 // ioStatus maps a read/write error on a connected socket to the terminal status.

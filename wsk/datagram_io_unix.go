@@ -1,9 +1,10 @@
+//go:build unix
+
 package wsk
 
 import (
 	"net/netip"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -190,22 +191,19 @@ func sendDatagram(fd int, b *dispatch.Buf, segs [][]byte, to unix.Sockaddr) (int
 	}
 	if len(segs) > 1 {
 		return ignoringEINTR(func() (int, error) {
-			return unix.SendmsgBuffers(fd, segs, nil, to, unix.MSG_NOSIGNAL)
+			return unix.SendmsgBuffers(fd, segs, nil, to, msgNoSignal)
 		})
 	}
 	var p []byte
 	if len(segs) == 1 {
 		p = segs[0]
 	}
-	return ignoringEINTR(func() (int, error) { return unix.SendmsgN(fd, p, nil, to, unix.MSG_NOSIGNAL) })
+	return ignoringEINTR(func() (int, error) { return unix.SendmsgN(fd, p, nil, to, msgNoSignal) })
 }
 
 // disconnectDatagram dissolves a UDP socket's association (connect with AF_UNSPEC): the
 // kernel accepts datagrams from any source again.
-func disconnectDatagram(fd int) {
-	var sa unix.RawSockaddr // Family 0 == AF_UNSPEC
-	_, _, _ = unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
-}
+func disconnectDatagram(fd int) { connectUnspec(fd) }
 
 // readable is the datagram half of Readable (on the loop, mu held, socket not closing):
 // the queued ReceiveFrom IRPs take what they can first (invariant 31), the rest of the

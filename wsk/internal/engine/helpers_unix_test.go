@@ -1,9 +1,10 @@
-//go:build linux
+//go:build unix
 
 package engine
 
 import (
 	"net"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,10 +134,50 @@ func barrier(t testing.TB, l *Loop) {
 	waitCh(t, done, "loop barrier")
 }
 
+// portableRun is true when GOWSK_ENGINE=portable: the engine tests that take their
+// engine from newEngine then run on the portable engine (CI runs the suite once per
+// engine); tests of epoll-only details skip (skipOnPortable).
+var portableRun = os.Getenv("GOWSK_ENGINE") == "portable"
+
+// newEngine starts an engine for the test (the portable one under GOWSK_ENGINE=portable)
+// and closes it at cleanup.
 func newEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
+	if portableRun {
+		cfg.Portable = true
+	}
 	e, err := New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, e.Close()) })
 	return e
+}
+
+// guarded checks that no handler call happens after its UnregisterFunc
+// callback closed the descriptor.
+type guarded struct {
+	fd     int
+	closed atomic.Bool
+	late   *atomic.Int64
+	reads  *atomic.Int64
+}
+
+func (g *guarded) Readable() {
+	if g.closed.Load() {
+		g.late.Add(1)
+		return
+	}
+	var buf [256]byte
+	for {
+		n, err := unix.Read(g.fd, buf[:])
+		if n <= 0 || err != nil {
+			break
+		}
+		g.reads.Add(int64(n))
+	}
+}
+
+func (g *guarded) Writable() {
+	if g.closed.Load() {
+		g.late.Add(1)
+	}
 }

@@ -1,0 +1,300 @@
+//go:build unix
+
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// portLoop is one loop of the portable engine: a goroutine, a bounded post queue, a queue
+// of readiness notifications from the waiters, and a timer heap. It sleeps on a channel
+// (parked, holding no P or thread) with a runtime timer for the earliest due timer.
+type portLoop struct {
+	e      *portEngine
+	index  int
+	facade Loop // what FD.Loop and Engine.Loops hand out; facade.port is this loop
+	goid   atomic.Uint64
+	stop   atomic.Bool
+
+	// sleeping and wakePending follow the epoll loop's protocol (Loop.sleeping): a
+	// waker publishes its work, then sends a token only if the loop announced it
+	// sleeps and no token is on its way; the loop announces, then re-checks its work.
+	sleeping    atomic.Bool
+	wakePending atomic.Bool
+	wakeCh      chan struct{} // capacity 1: at most one token is ever in flight
+	sleepTimer  *time.Timer   // stopped unless the loop sleeps with a timer due
+
+	// Post queue (a ring bounded by len(ring)), UnregisterFunc callbacks and readiness
+	// notifications, all guarded by qmu. ready holds at most one entry per registered
+	// descriptor and direction (portFD.pending), so it is bounded by 2 × registrations.
+	qmu        sync.Mutex
+	ring       []func()
+	qhead      int
+	qlen       int
+	unregs     []func()
+	ready      []readyNote
+	qclosed    bool
+	batch      []func()    // loop-owned copy of the drained queue, reused
+	readyBatch []readyNote // loop-owned copy of ready, reused
+
+	tmu     sync.Mutex
+	timers  portTimerHeap
+	tclosed bool
+
+	st portStats
+}
+
+// readyNote says that a waiter saw an edge in one direction of f.
+type readyNote struct {
+	f   *portFD
+	dir int // dirRead or dirWrite
+}
+
+type portStats struct {
+	registered atomic.Int64
+	events     atomic.Uint64
+	stale      atomic.Uint64
+	posts      atomic.Uint64
+	timers     atomic.Uint64
+	panics     atomic.Uint64
+	wakeups    atomic.Uint64
+	waiters    atomic.Int64
+}
+
+func newPortLoop(e *portEngine, index, maxPosted int) *portLoop {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	l := &portLoop{
+		e:          e,
+		index:      index,
+		wakeCh:     make(chan struct{}, 1),
+		sleepTimer: t,
+		ring:       make([]func(), maxPosted),
+	}
+	l.facade.port = l
+	return l
+}
+
+// post is Loop.Post.
+func (l *portLoop) post(fn func()) bool {
+	if fn == nil {
+		return false
+	}
+	l.qmu.Lock()
+	if l.qclosed || l.qlen == len(l.ring) {
+		l.qmu.Unlock()
+		return false
+	}
+	l.ring[(l.qhead+l.qlen)%len(l.ring)] = fn
+	l.qlen++
+	l.qmu.Unlock()
+	l.wake()
+	return true
+}
+
+// notify queues a readiness note from a waiter goroutine. The caller won the FD's
+// pending flag for dir, so the note is the only one of its kind in the queue.
+func (l *portLoop) notify(f *portFD, dir int) {
+	l.qmu.Lock()
+	if l.qclosed {
+		l.qmu.Unlock()
+		return
+	}
+	l.ready = append(l.ready, readyNote{f: f, dir: dir})
+	l.qmu.Unlock()
+	l.wake()
+}
+
+// wake makes a sleeping (or about to sleep) loop return from sleep.
+func (l *portLoop) wake() {
+	if l.sleeping.Load() && l.wakePending.CompareAndSwap(false, true) {
+		select {
+		case l.wakeCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (l *portLoop) onLoop() bool {
+	id := l.goid.Load()
+	return id != 0 && id == curGoid()
+}
+
+func (l *portLoop) run() {
+	l.goid.Store(curGoid())
+	for !l.stop.Load() {
+		l.sleep()
+		l.sleeping.Store(false)
+		l.dispatchReady()
+		l.runPosted()
+		l.runTimers()
+	}
+	l.shutdown()
+}
+
+// sleep announces the loop is about to sleep, re-checks for work published before (see
+// sleeping) and parks until a wake token or the earliest timer.
+func (l *portLoop) sleep() {
+	l.sleeping.Store(true)
+	if l.stop.Load() {
+		return
+	}
+	l.qmu.Lock()
+	pending := l.qlen > 0 || len(l.unregs) > 0 || len(l.ready) > 0
+	l.qmu.Unlock()
+	if pending {
+		return
+	}
+	d, ok := l.untilTimer()
+	switch {
+	case !ok:
+		<-l.wakeCh
+	case d <= 0:
+		return
+	default:
+		l.sleepTimer.Reset(d)
+		select {
+		case <-l.wakeCh:
+		case <-l.sleepTimer.C:
+			l.sleepTimer.Stop()
+			return // a token sent meanwhile stays in wakeCh; the next sleep takes it
+		}
+		l.sleepTimer.Stop()
+	}
+	// The token is consumed: a later waker must send again.
+	l.wakePending.Store(false)
+	l.st.wakeups.Add(1)
+}
+
+// untilTimer returns the time until the earliest timer, ok false when there is none.
+func (l *portLoop) untilTimer() (time.Duration, bool) {
+	l.tmu.Lock()
+	defer l.tmu.Unlock()
+	if len(l.timers) == 0 {
+		return 0, false
+	}
+	return time.Until(l.timers[0].when), true
+}
+
+// dispatchReady delivers the notes queued so far. Each note's pending flag is cleared
+// before its handler runs: an edge during the call queues a new note, so no readiness
+// the handler did not consume is lost.
+func (l *portLoop) dispatchReady() {
+	l.qmu.Lock()
+	if len(l.ready) == 0 {
+		l.qmu.Unlock()
+		return
+	}
+	b := l.readyBatch[:0]
+	b, l.ready = l.ready, b
+	l.qmu.Unlock()
+	for i := range b {
+		l.deliver(b[i].f, b[i].dir)
+		b[i] = readyNote{}
+	}
+	l.readyBatch = b[:0]
+}
+
+// deliver calls one handler method under the same Dekker pair as the epoll loop
+// (FD.inHandler): no call starts once Unregister has returned.
+func (l *portLoop) deliver(f *portFD, dir int) {
+	f.pending[dir].Store(false)
+	f.inHandler.Store(true)
+	defer f.inHandler.Store(false)
+	if f.unregistered.Load() {
+		l.st.stale.Add(1)
+		return
+	}
+	l.st.events.Add(1)
+	defer l.recoverUser()
+	if dir == dirWrite {
+		f.h.Writable()
+		return
+	}
+	// The poller does not say whether a hang-up came with the data, so a read edge is
+	// always reported as one that may carry it: the handler reads until EAGAIN or EOF.
+	if hh, ok := f.h.(HangupHandler); ok {
+		hh.ReadableHangup()
+	} else {
+		f.h.Readable()
+	}
+}
+
+func (l *portLoop) call(fn func()) {
+	defer l.recoverUser()
+	fn()
+}
+
+// recoverUser keeps a panicking callback from killing the loop (see Loop.recoverUser).
+func (l *portLoop) recoverUser() {
+	if v := recover(); v != nil {
+		l.st.panics.Add(1)
+		if l.e.onPanic != nil {
+			func() {
+				defer func() { _ = recover() }()
+				l.e.onPanic(v)
+			}()
+		}
+	}
+}
+
+// runPosted drains the queue once: UnregisterFunc callbacks first, then the posts
+// accepted so far (a function that re-posts itself waits for the next turn).
+func (l *portLoop) runPosted() {
+	l.qmu.Lock()
+	if l.qlen == 0 && len(l.unregs) == 0 {
+		l.qmu.Unlock()
+		return
+	}
+	b := append(l.batch[:0], l.unregs...)
+	clear(l.unregs)
+	l.unregs = l.unregs[:0]
+	nUnreg := len(b)
+	for l.qlen > 0 {
+		i := l.qhead
+		b = append(b, l.ring[i])
+		l.ring[i] = nil
+		l.qhead = (i + 1) % len(l.ring)
+		l.qlen--
+	}
+	l.qhead = 0
+	l.qmu.Unlock()
+	for i, fn := range b {
+		if i >= nUnreg {
+			l.st.posts.Add(1)
+		}
+		l.call(fn)
+		b[i] = nil
+	}
+	l.batch = b[:0]
+}
+
+// shutdown runs on the loop after stop (Engine.Close deregistered the descriptors
+// already): drop the timers, close the queue (Post fails, UnregisterFunc runs inline),
+// then run what it accepted before, once, and drop the readiness notes.
+func (l *portLoop) shutdown() {
+	l.tmu.Lock()
+	l.tclosed = true
+	for _, t := range l.timers {
+		t.index = -1
+	}
+	clear(l.timers)
+	l.timers = l.timers[:0]
+	l.tmu.Unlock()
+
+	l.qmu.Lock()
+	l.qclosed = true
+	clear(l.ready)
+	l.ready = l.ready[:0]
+	l.qmu.Unlock()
+	l.runPosted()
+}
+
+// queued returns the number of functions in the post queue and its bound.
+func (l *portLoop) queued() (n, bound int) {
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return l.qlen, len(l.ring)
+}

@@ -1,0 +1,27 @@
+//go:build freebsd
+
+package wsk
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const msgNoSignal = unix.MSG_NOSIGNAL
+
+func noSigpipe(int) error { return nil }
+
+// tcpFinished reports whether the kernel has already finished the TCP connection on fd
+// (TCP_INFO's tcpi_state, the first byte of struct tcp_info, is TCPS_CLOSED): a linger-0
+// close of it sends nothing. Any error (not TCP) is false.
+func tcpFinished(fd int) bool {
+	var info [256]byte // larger than struct tcp_info; the kernel copies what it has
+	n := uint32(len(info))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&n)), 0)
+	return e == 0 && n > 0 && info[0] == tcpsClosed
+}
+
+// tcpsClosed is TCPS_CLOSED in the BSD numbering (netinet/tcp_fsm.h).
+const tcpsClosed = 0
