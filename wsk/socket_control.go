@@ -74,9 +74,9 @@ func osOption(level, code uint32) (lvl, name int, settable, ok bool) {
 	case level == IPProtoTCP && code == TCPNoDelay:
 		return unix.IPPROTO_TCP, unix.TCP_NODELAY, true, true
 	case level == IPProtoTCP && code == TCPKeepAlive:
-		return unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, true, true
+		return unix.IPPROTO_TCP, tcpKeepIdle, true, tcpKeepIdle >= 0 // sys_*.go
 	case level == IPProtoTCP && code == TCPKeepIntvl:
-		return unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, true, true
+		return unix.IPPROTO_TCP, tcpKeepIntvl, true, tcpKeepIntvl >= 0
 	}
 	return 0, 0, false, false
 }

@@ -22,3 +22,11 @@ func tcpFinished(fd int) bool {
 
 // tcpsClosed is TCPS_CLOSED in the BSD numbering (netinet/tcp_fsm.h).
 const tcpsClosed = 0
+
+// kernelSendQueue is SO_NWRITE: the bytes in the send buffer not yet acknowledged.
+func kernelSendQueue(fd int) (int, error) {
+	return unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_NWRITE)
+}
+
+// The keep-alive timing options: macOS names the idle time TCP_KEEPALIVE.
+const tcpKeepIdle, tcpKeepIntvl = unix.TCP_KEEPALIVE, unix.TCP_KEEPINTVL

@@ -25,3 +25,10 @@ func tcpFinished(fd int) bool {
 
 // tcpsClosed is TCPS_CLOSED in the BSD numbering (netinet/tcp_fsm.h).
 const tcpsClosed = 0
+
+// kernelSendQueue is FIONWRITE (_IOR('f', 119, int), not named by x/sys/unix): the bytes
+// in the send buffer not yet acknowledged.
+func kernelSendQueue(fd int) (int, error) { return unix.IoctlGetInt(fd, 0x40046677) }
+
+// The keep-alive timing options (TCP_KEEPIDLE, TCP_KEEPINTVL).
+const tcpKeepIdle, tcpKeepIntvl = unix.TCP_KEEPIDLE, unix.TCP_KEEPINTVL

@@ -36,3 +36,6 @@ func tcpFinished(fd int) bool {
 
 // tcpStateClose is TCP_CLOSE in Linux's tcp_states.h numbering (TCP_INFO's tcpi_state).
 const tcpStateClose = 7
+
+// The keep-alive timing options (TCP_KEEPIDLE, TCP_KEEPINTVL).
+const tcpKeepIdle, tcpKeepIntvl = unix.TCP_KEEPIDLE, unix.TCP_KEEPINTVL
