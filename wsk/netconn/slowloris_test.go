@@ -289,6 +289,9 @@ func slIdle(c net.Conn) slOutcome {
 	if n > 0 {
 		return slOutcome{unexpected: errors.New("bytes on an idle connection")}
 	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return slOutcome{unexpected: errors.New("idle connection never reaped")}
+	}
 	return slEnded(err, idleFrom.Add(slIdleTimeout))
 }
 
