@@ -240,16 +240,22 @@ func TestLossyLinkIntegrity(t *testing.T) {
 	if netem {
 		how = "netem on lo"
 	}
-	t.Logf("%d connections × %d KiB echoed in %v with %d%% loss (%s): %d MiB back, %d FINs seen; RetransSegs %+d, TCPLostRetransmit %+d, TCPTimeouts %+d; %s",
-		n, size>>10, elapsed.Round(time.Millisecond), lyLossPercent, how, echoed.Load()>>20, eofs.Load(), retrans,
-		after["TcpExt.TCPLostRetransmit"]-before["TcpExt.TCPLostRetransmit"],
-		after["TcpExt.TCPTimeouts"]-before["TcpExt.TCPTimeouts"], d)
+	delta := func(k string) int64 { return after[k] - before[k] }
+	outSegs := delta("Tcp.OutSegs")
+	t.Logf("%d connections × %d KiB echoed in %v with %d%% loss (%s): %d MiB back, %d FINs seen",
+		n, size>>10, elapsed.Round(time.Millisecond), lyLossPercent, how, echoed.Load()>>20, eofs.Load())
+	t.Logf("OutSegs %+d, RetransSegs %+d (%.2f%%), TCPLossProbes %+d, TCPLostRetransmit %+d, TCPTimeouts %+d; %s",
+		outSegs, retrans, 100*float64(retrans)/float64(max(outSegs, 1)), delta("TcpExt.TCPLossProbes"),
+		delta("TcpExt.TCPLostRetransmit"), delta("TcpExt.TCPTimeouts"), d)
 	require.Zero(t, aborts.Load(), "spurious aborts")
 	require.Zero(t, mismatches.Load(), "corrupted echoes")
 	require.Zero(t, peerErrs.Load(), "peer errors")
 	require.EqualValues(t, n, eofs.Load(), "every connection ended with the peer's FIN")
 	require.EqualValues(t, int64(n*size), echoed.Load())
-	require.Positive(t, retrans, "no retransmission: the loss was not active")
+	// A loss-free loopback retransmits too (tail-loss probes, a few per mille at most
+	// here); 5% loss makes it several per cent. One per cent of the segments sent tells
+	// the two apart.
+	require.GreaterOrEqual(t, retrans*100, outSegs, "retransmissions under 1 per cent of the segments: the loss was not active")
 	require.Zero(t, d.OutRsts, "a reset on a lossy link: %s", d)
 	st := r.Stats()
 	require.Zero(t, st.ResetsSent)
