@@ -208,7 +208,9 @@ func TestSlowlorisReaped(t *testing.T) {
 	require.GreaterOrEqual(t, after.ConnsClosed-before.ConnsClosed, uint64(2*n), "the server closed every attacker")
 	require.Equal(t, after.ConnsOpened-before.ConnsOpened, after.ConnsClosed-before.ConnsClosed,
 		"every connection accepted during the attack was closed (the legitimate ones stayed)")
-	require.Zero(t, after.WSK.CallbackPanics+after.WSK.EnginePanics+after.WSK.Misuse+after.WSK.IRPViolations)
+	require.Zero(t, after.WSK.CallbackPanics+after.WSK.EnginePanics+after.WSK.Misuse)
+	// Process-wide: other tests of the package may misuse IRPs on purpose.
+	require.Equal(t, before.WSK.IRPViolations, after.WSK.IRPViolations, "an IRP completed twice or freed while pending")
 	for k := 0; k < 10000 && slOpenFDs() > fdWarm; k++ {
 		time.Sleep(time.Millisecond)
 	}
