@@ -88,6 +88,16 @@ func lyInjectLoss(t *testing.T) (netem bool) {
 	return true
 }
 
+// nsLinkMTU gives the namespace's lo the MTU of a real link (the calling goroutine must
+// be the one that entered the namespace): at lo's 64 KiB every lost or queued packet is
+// a 64 KiB hole, and a token bucket drops whole bursts.
+func nsLinkMTU(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command("ip", "link", "set", "lo", "mtu", "1500").CombinedOutput(); err != nil {
+		t.Logf("ip link set lo mtu 1500: %v: %s", err, out)
+	}
+}
+
 // lyCall is a synchronous WSK call off the test goroutine (no require), bounded by ctx.
 func lyCall(ctx context.Context, ws *dispatch.Socket, fn func(*irp.IRP) irp.Status) irp.IoStatusBlock {
 	return Call(ctx, ws.StackSize(), fn)
@@ -106,10 +116,7 @@ func TestLossyLinkIntegrity(t *testing.T) {
 	if ns == nil {
 		t.Skip("needs a private network namespace (root): the loss must not touch the host's loopback")
 	}
-	// lo's 64 KiB MTU makes every loss a 64 KiB hole; a link-sized MTU makes it a packet.
-	if out, err := exec.Command("ip", "link", "set", "lo", "mtu", "1500").CombinedOutput(); err != nil {
-		t.Logf("ip link set lo mtu 1500: %v: %s", err, out)
-	}
+	nsLinkMTU(t)
 	netem := lyInjectLoss(t)
 	r, npi := newReg(t, WithLoops(2))
 

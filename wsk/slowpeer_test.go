@@ -164,9 +164,7 @@ func TestSlowPeerBoundedMemory(t *testing.T) {
 		if err != nil {
 			t.Skip("no tc")
 		}
-		if out, err := exec.Command("ip", "link", "set", "lo", "mtu", "1500").CombinedOutput(); err != nil {
-			t.Logf("ip link set lo mtu 1500: %v: %s", err, out)
-		}
+		nsLinkMTU(t)
 		out, err := exec.Command(tc, "qdisc", "add", "dev", "lo", "root", "tbf",
 			"rate", "32mbit", "burst", "64kb", "latency", "50ms").CombinedOutput()
 		if err != nil {
