@@ -114,7 +114,7 @@ func TestLossyLinkIntegrity(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	ns := enterNetns(t)
 	if ns == nil {
-		t.Skip("needs a private network namespace (root): the loss must not touch the host's loopback")
+		t.Skip("needs a private network namespace (root): its TCP counters prove the loss, and netem must not touch the host's loopback")
 	}
 	nsLinkMTU(t)
 	netem := lyInjectLoss(t)
@@ -171,8 +171,7 @@ func TestLossyLinkIntegrity(t *testing.T) {
 		require.Equal(t, irp.Success, do(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
 			return ws.Connection().Bind(ws, netip.AddrPort{}, 0, i)
 		}).Status)
-		// Connect on the test goroutine: the socket's SYN leaves from the namespace either
-		// way, but the calls stay where the helpers expect them.
+		// All the connects at once (a lost SYN costs a second): waited for below.
 		connects[k] = start(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
 			return ws.Connection().Connect(ws, addr, 0, i)
 		})

@@ -38,12 +38,17 @@ const (
 	slLegitClients  = 20
 )
 
-// slAttackers is the number of trickling and of idle connections each.
+// slAttackers is the number of trickling and of idle connections each: 2,000, or 1,000
+// under the race detector (which allows 8,128 goroutines alive at once: each connection
+// has one on either side).
 func slAttackers() int {
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		return 100
+	case raceEnabled:
+		return 1000
 	}
-	return 1000
+	return 2000
 }
 
 // slOutcome is how one attacking connection ended, as its client saw it.
