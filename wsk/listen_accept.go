@@ -33,7 +33,7 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 	if st := r.reserveSocket(); st != irp.Success {
 		return nil, st
 	}
-	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: family, sotype: unix.SOCK_STREAM, fd: fd}
+	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: uint8(family), fd: fd}
 	s.state = stConnected | stBound
 	if st := r.registerSocket(s, &connectionTable); st != irp.Success {
 		return nil, st
@@ -47,7 +47,7 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 // other error means the listener is gone: STATUS_FILE_FORCED_CLOSED.
 func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 	for {
-		nfd, sa, err := unix.Accept4(s.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, remote, err := acceptRaw(s.fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN:
@@ -60,11 +60,8 @@ func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 		default:
 			return nil, irp.FileForcedClosed
 		}
-		c := &acceptedConn{remote: fromSockaddr(sa)}
-		if lsa, err := unix.Getsockname(nfd); err == nil {
-			c.local = fromSockaddr(lsa)
-		}
-		ns, st := s.reg.adoptSocket(nfd, s.family)
+		c := &acceptedConn{remote: remote, local: localAddrRaw(nfd)}
+		ns, st := s.reg.adoptSocket(nfd, int(s.family))
 		if st != irp.Success {
 			// Nobody will own it: reset it rather than let the peer wait.
 			setLingerZero(nfd)
@@ -72,7 +69,6 @@ func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 			s.reg.ctr.resetsSent.Add(1)
 			return nil, st
 		}
-		ns.peer = sa // not published yet: no lock needed
 		c.s = ns
 		return c, irp.Success
 	}
