@@ -151,9 +151,14 @@ func setLingerZero(fd int) {
 
 // tcpFinished reports whether the kernel has already finished the TCP connection on fd
 // (state TCP_CLOSE): a linger-0 close of it sends nothing. Any error (not TCP) is false.
+// Only tcpi_state, the first byte of struct tcp_info, is asked for: the kernel copies no
+// more than the length given, and nothing is allocated.
 func tcpFinished(fd int) bool {
-	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	return err == nil && info.State == tcpStateClose
+	var state byte
+	n := uint32(1)
+	_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&state)), uintptr(unsafe.Pointer(&n)), 0)
+	return e == 0 && n == 1 && state == tcpStateClose
 }
 
 // tcpStateClose is TCP_CLOSE in Linux's tcp_states.h numbering (TCP_INFO's tcpi_state).
