@@ -39,6 +39,11 @@ import (
 func init() {
 	register("wsk", func() EchoServer { return &wskEventServer{} })
 	register("wsk-irp", func() EchoServer { return &wskIRPServer{} })
+	// The several-loops rows: the event server with GOMAXPROCS=2 (still pinned to one
+	// CPU, beside the load generator on the other) and one or two engine loops, so the
+	// cost of a second loop shows on its own.
+	register("wsk-p2-1loop", func() EchoServer { return &wskEventServer{procs: 2, loops: 1} })
+	register("wsk-p2-2loops", func() EchoServer { return &wskEventServer{procs: 2, loops: 2} })
 }
 
 // wskServerLimits are the provider bounds of the echo servers. The defaults
@@ -73,9 +78,13 @@ type wskProvider struct {
 	npi wsk.ProviderNPI
 }
 
-func openWSK(limits wsk.Limits) (*wskProvider, error) {
+// openWSK registers with loops engine loops (0: GOMAXPROCS).
+func openWSK(limits wsk.Limits, loops int) (*wskProvider, error) {
+	if loops <= 0 {
+		loops = runtime.GOMAXPROCS(0)
+	}
 	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}},
-		wsk.WithLoops(runtime.GOMAXPROCS(0)), wsk.WithLimits(limits))
+		wsk.WithLoops(loops), wsk.WithLimits(limits))
 	if st != irp.Success {
 		return nil, fmt.Errorf("wsk.Register: %v", st)
 	}
@@ -305,9 +314,11 @@ func (cs *wskConnSet) closeAll() {
 
 // ---- event mode ----
 
-// wskEventServer is the "wsk" server: accept, receive and disconnect events.
+// wskEventServer is the "wsk" server: accept, receive and disconnect events. procs, if
+// set, is the GOMAXPROCS the server sets for itself; loops the engine loops (0: GOMAXPROCS).
 type wskEventServer struct {
-	conns wskConnSet
+	conns        wskConnSet
+	procs, loops int
 }
 
 // wskListenEvents and wskConnEvents are the client tables: static, shared by every
@@ -379,7 +390,10 @@ func putTx(t *wskTx) {
 var wskEmptyBuf dispatch.Buf
 
 func (v *wskEventServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
-	p, err := openWSK(wskServerLimits)
+	if v.procs > 0 {
+		runtime.GOMAXPROCS(v.procs)
+	}
+	p, err := openWSK(wskServerLimits, v.loops)
 	if err != nil {
 		return err
 	}
@@ -570,7 +584,7 @@ type wskIRPConn struct {
 }
 
 func (v *wskIRPServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
-	p, err := openWSK(wskServerLimits)
+	p, err := openWSK(wskServerLimits, 0)
 	if err != nil {
 		return err
 	}

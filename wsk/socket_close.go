@@ -78,18 +78,16 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 			// 6. Reset the connection unless it is disconnected in both directions.
 			//    A connection the kernel already finished (both FINs acknowledged while
 			//    the peer's was never read, or a reset no call met) has nothing left to
-			//    reset: no RST goes out, so none is counted in Stats.ResetsSent. Only a
-			//    connection whose peer's FIN, hang-up or error the loop has seen
-			//    (hupSeen) can be finished so: the others skip the probe, a system call
-			//    (a FIN or reset arriving while this close runs may then be counted as
-			//    a reset sent).
+			//    reset: no RST goes out, so none is counted in Stats.ResetsSent. The
+			//    kernel may have finished it before the loop saw the edge that says so:
+			//    only the probe (tcpFinished, one system call) knows.
 			s.mu.Lock()
-			st, hup := s.state, s.hupSeen
+			st := s.state
 			s.mu.Unlock()
 			//    Held bytes (read from the kernel, never taken) are unread input, exactly
 			//    like bytes still in the kernel: they make the close abortive.
 			if st.has(stConnected) && !st.has(stAborted) &&
-				(held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !(hup && tcpFinished(s.fd)) {
+				(held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !tcpFinished(s.fd) {
 				setLingerZero(s.fd)
 				s.reg.ctr.resetsSent.Add(1)
 			}
