@@ -99,6 +99,29 @@
 // call returned, every provider IRP completed and every socket closed. Then it stops the
 // engine goroutines, so a deregistered provider leaves nothing running.
 //
+// # Memory per connection
+//
+// An idle connection holds no goroutine, no IRP and no buffer: only its records. Their
+// budget, record by record (bytes as allocated, i.e. rounded to the allocator's size class;
+// TestPerConnectionBytes fails when a record outgrows it):
+//
+//	record                               bytes  what
+//	socket (socket.go)                     352  queues, state, the three rundown guards
+//	                                            (dispatch.Socket's, inflight, callbacks:
+//	                                            16 bytes each, the waiter block is made
+//	                                            when the socket closes)
+//	connEvents (conn_events.go)             64  with connection events on; its map of
+//	                                            retained lists is made by the first one
+//	engine.FD                               48  the registration; plus its table slot, 8
+//	Readable method value                   16  made once, so a post allocates nothing
+//	total                                  488
+//
+// What only a connection with data in flight needs comes from pools and goes back: the
+// op of a pending request (192), the indication a receive event reads into (64 KiB,
+// one per event being delivered), the buffer DRAIN discards into. Accepting allocates
+// the records above and one acceptedConn (96) that dies with the accept; the addresses
+// are read onto the stack (accept_linux.go).
+//
 // # WSK names and Go names
 //
 //	WskRegister                          Register(*ClientNPI, ...Option) (*Registration, irp.Status)
