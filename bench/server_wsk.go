@@ -169,11 +169,13 @@ type wskCloser struct {
 //	wcGraceful  the shutdown is a graceful Disconnect that has not finished
 //	wcByStop    the server's stop began the shutdown (set before its first call)
 //	wcInSet     the connection is in its set's list (changed under set.mu)
+//	wcPaused    event server: its receive events are paused (wskEventConn, under mu)
 const (
 	wcClosing uint32 = 1 << iota
 	wcGraceful
 	wcByStop
 	wcInSet
+	wcPaused
 )
 
 // conn is the socket's connection table.
@@ -331,22 +333,21 @@ var (
 // wskEventConn is one connection of the event server. The receive event and the Send
 // completion (loop goroutine, or a canceller at close) share the buffers under mu:
 //
-//	out      the Send in flight (nil: none): its IRP, Buf and bytes
-//	pend     bytes indicated while that Send was in flight, sent when it completes
-//	paused   the last receive event answered DATA_NOT_ACCEPTED (pend was full): a
-//	         zero-length Receive on rx re-arms the events once the Send drained
+//	out       the Send in flight (nil: none, the connection is not sending): its IRP,
+//	          Buf and bytes
+//	pend      bytes indicated while that Send was in flight, sent when it completes
+//	wcPaused  (a bit of flags, changed under mu) the last receive event answered
+//	          DATA_NOT_ACCEPTED (pend was full): a zero-length Receive re-arms the
+//	          events once the Send drained
 //
 // An idle connection holds no IRP and no buffer: out and pend come from wskTxPool when
 // bytes arrive and go back when the Send completes with nothing behind it, as a peer's
-// loop-owned buffer would (the connection record is all an idle connection costs).
+// loop-owned buffer would, and the re-arm Receive's IRP is allocated for it and freed by
+// its routine. The record (80 bytes) is all an idle connection costs the server.
 type wskEventConn struct {
 	wskCloser
-	rx *irp.IRP // the re-arm Receive, made the first time the events pause
-
 	mu        sync.Mutex
 	out, pend *wskTx
-	sending   bool
-	paused    bool
 }
 
 // wskTx is one Send: its IRP, the Buf the call describes it with (the provider copies
@@ -451,9 +452,6 @@ func (c *wskEventConn) closed() {
 	if pend != nil {
 		putTx(pend)
 	}
-	if c.rx != nil {
-		c.rx.Free()
-	}
 }
 
 // appendIndication appends the bytes of every element of list to dst: the list goes
@@ -476,9 +474,9 @@ func wskEventReceive(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, n
 		return irp.Success
 	}
 	c.mu.Lock()
-	if c.sending {
+	if c.out != nil {
 		if c.pend != nil && len(c.pend.data)+n > wskEventPendCap {
-			c.paused = true
+			c.flags.Or(wcPaused)
 			c.mu.Unlock()
 			wskEventPauses.Add(1)
 			return irp.DataNotAccepted
@@ -492,7 +490,7 @@ func wskEventReceive(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, n
 	}
 	t := getTx(c.s.StackSize())
 	t.data = appendIndication(t.data, list)
-	c.out, c.sending = t, true
+	c.out = t
 	c.mu.Unlock()
 	c.send(t)
 	return irp.Success
@@ -516,9 +514,8 @@ func wskEventSent(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 	c.mu.Lock()
 	done := c.out
 	if !ok || c.pend == nil {
-		c.out, c.sending = nil, false
-		rearm := ok && c.paused
-		c.paused = false
+		c.out = nil
+		rearm := c.flags.And(^wcPaused)&wcPaused != 0 && ok
 		c.mu.Unlock()
 		putTx(done) // its IRP completed: idle, reusable
 		if !ok {
@@ -539,17 +536,15 @@ func wskEventSent(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 // rearm posts a zero-length Receive: it completes once data is waiting, and its
 // completion resumes the paused receive events (WSK's rule after DATA_NOT_ACCEPTED).
 func (c *wskEventConn) rearm() {
-	if c.rx == nil {
-		c.rx = irp.Allocate(c.s.StackSize())
-	} else {
-		c.rx.Reuse(irp.Success)
-	}
-	c.rx.SetCompletionRoutine(wskEventRearmed, c, irp.InvokeAlways)
-	c.conn().Receive(c.s, &wskEmptyBuf, 0, c.rx)
+	ri := irp.Allocate(c.s.StackSize())
+	ri.SetCompletionRoutine(wskEventRearmed, c, irp.InvokeAlways)
+	c.conn().Receive(c.s, &wskEmptyBuf, 0, ri)
 }
 
 func wskEventRearmed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
-	if i.IoStatus.Status != irp.Success {
+	ok := i.IoStatus.Status == irp.Success
+	i.Free()
+	if !ok {
 		ctx.(*wskEventConn).shutdown(false, false)
 	}
 	return irp.MoreProcessingRequired

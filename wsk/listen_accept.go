@@ -4,6 +4,7 @@ package wsk
 
 import (
 	"net/netip"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -24,6 +25,16 @@ type acceptedConn struct {
 	s             *socket
 	local, remote netip.AddrPort
 	id            dispatch.InspectID // conditional accept only
+}
+
+// acceptedPool recycles acceptedConn records: one per connection accepted, dead once the
+// connection is handed out (deliverToIRPLocked, acceptEvent). A record that takes another
+// way (held by a conditional listener, reset at close) is left to the collector.
+var acceptedPool = sync.Pool{New: func() any { return new(acceptedConn) }}
+
+func putAcceptedConn(c *acceptedConn) {
+	*c = acceptedConn{}
+	acceptedPool.Put(c)
 }
 
 // adoptSocket builds the record of a connection socket around fd, a connection accept4
@@ -60,7 +71,8 @@ func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 		default:
 			return nil, irp.FileForcedClosed
 		}
-		c := &acceptedConn{remote: remote, local: localAddrRaw(nfd)}
+		c := acceptedPool.Get().(*acceptedConn)
+		c.remote, c.local = remote, localAddrRaw(nfd)
 		ns, st := s.reg.adoptSocket(nfd, int(s.family))
 		if st != irp.Success {
 			// Nobody will own it: reset it rather than let the peer wait.
@@ -96,6 +108,7 @@ func (s *socket) deliverToIRPLocked(o *op, c *acceptedConn, out *[]*op) {
 	}
 	o.obj = &ns.ws
 	s.finishLocked(o, irp.Success, 0, out)
+	putAcceptedConn(c)
 }
 
 // listenAccept is WskAccept (listen sockets, and stream sockets once listening). Flags
@@ -141,6 +154,7 @@ func listenAccept(ws *dispatch.Socket, flags dispatch.Flags, acceptContext any,
 // (deadNotice, listen.go), and a connection offered after the NULL socket would be one
 // the application no longer expects.
 func (s *socket) acceptEvent(c *acceptedConn) {
+	defer putAcceptedConn(c) // runs last: nothing below keeps c
 	defer s.callbacks.Release()
 	defer s.endAcceptEvent()
 	s.mu.Lock()
