@@ -58,17 +58,19 @@ func (r *Rundown) waitersOf() *waiters {
 // going away) or the count would pass MaxRefs; then nothing is held and nothing changed.
 // Never blocks, and never runs a drain: it may be called with any lock held.
 func (r *Rundown) Acquire() bool {
-	// Hot path, small enough to inline: one load, a test, one compare-and-swap.
-	if s := r.state.Load(); (s+refUnit)&refusedMask == 0 && r.state.CompareAndSwap(s, s+refUnit) {
-		return true
+	// Small enough to inline (no call: a call alone would cost the inliner most of its
+	// budget): one load, a test, one compare-and-swap; the loop turns again only when
+	// another acquire or release changed the word in between. Refused, it writes nothing.
+	for {
+		s := r.state.Load()
+		if (s+refUnit)&refusedMask != 0 {
+			return false
+		}
+		if r.state.CompareAndSwap(s, s+refUnit) {
+			return true
+		}
 	}
-	return r.acquireRetry()
 }
-
-// acquireRetry is Acquire's out-of-line tail: refused, or the swap lost a race.
-//
-//go:noinline
-func (r *Rundown) acquireRetry() bool { return r.acquireSlow(refUnit) == nil }
 
 // TryAcquire is Acquire that says why it failed: nil, ErrRundown or ErrOverflow.
 func (r *Rundown) TryAcquire() error { return r.acquire(1) }
