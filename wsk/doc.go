@@ -119,8 +119,9 @@
 // What only a connection with data in flight needs comes from pools and goes back: the
 // op of a pending request (192), the indication a receive event reads into (64 KiB,
 // one per event being delivered), the buffer DRAIN discards into. Accepting allocates
-// the records above and one acceptedConn (96) that dies with the accept; the addresses
-// are read onto the stack (accept_linux.go).
+// only the records above: the acceptedConn that carries a new connection to its consumer
+// is pooled, the addresses are read onto the stack (accept_linux.go), and an accept
+// event gathers no closure.
 //
 // # WSK names and Go names
 //
