@@ -141,6 +141,11 @@ func (g *groupedBars) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
+// chartColors is gonum's soft palette, then its dark one (starting with green: the dark
+// red is too close to the soft red): fourteen servers before a colour repeats.
+var chartColors = append(append(append([]color.Color{}, plotutil.SoftColors...), plotutil.DarkColors[1:]...),
+	plotutil.DarkColors[0])
+
 // swatch is a legend thumbnail: a filled square of the server's colour.
 type swatch struct{ c color.Color }
 
@@ -200,18 +205,34 @@ func (gridY) Plot(c draw.Canvas, p *plot.Plot) {
 
 // writeSVG renders every panel with data, stacked, and the legend beside them.
 func writeSVG(path string, sums []summary) error {
+	// A server keeps its colour from chart to chart: the colour is its place among the
+	// registered servers, not in this run.
+	palette := map[string]int{}
+	for k, name := range append(serverNames(), "raw", "external") {
+		palette[name] = k
+	}
 	colors := map[string]color.Color{}
 	var servers []string
 	for _, s := range sums {
 		if _, ok := colors[s.Server]; !ok {
-			colors[s.Server] = plotutil.Color(len(servers))
+			k, known := palette[s.Server]
+			if !known {
+				k = len(palette) + len(servers)
+			}
+			colors[s.Server] = chartColors[k%len(chartColors)]
 			servers = append(servers, s.Server)
 		}
 	}
 	var plots [][]*plot.Plot
+	shown := map[string]bool{} // the legend names only servers that have a bar
 	for _, cp := range chartPanels {
 		if p := buildPanel(sums, cp, colors); p != nil {
 			plots = append(plots, []*plot.Plot{p})
+			for _, s := range sums {
+				if _, _, _, _, ok := cp.pick(s); ok {
+					shown[s.Server] = true
+				}
+			}
 		}
 	}
 	if len(plots) == 0 {
@@ -236,7 +257,9 @@ func writeSVG(path string, sums []summary) error {
 	leg.ThumbnailWidth = vg.Points(12)
 	leg.Padding = vg.Points(5)
 	for _, srv := range servers {
-		leg.Add(srv, swatch{colors[srv]})
+		if shown[srv] {
+			leg.Add(srv, swatch{colors[srv]})
+		}
 	}
 	leg.Add("")
 	leg.Add("whisker: min–max")
