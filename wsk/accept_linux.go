@@ -41,6 +41,18 @@ func localAddrRaw(fd int) netip.AddrPort {
 	return rawAddrPort(&rsa)
 }
 
+// peerAddrRaw is getpeername(2) as a netip.AddrPort (the zero value on error).
+func peerAddrRaw(fd int) netip.AddrPort {
+	var rsa unix.RawSockaddrAny
+	n := uint32(unix.SizeofSockaddrAny)
+	_, _, e := unix.RawSyscall(unix.SYS_GETPEERNAME, uintptr(fd), uintptr(unsafe.Pointer(&rsa)),
+		uintptr(unsafe.Pointer(&n)))
+	if e != 0 {
+		return netip.AddrPort{}
+	}
+	return rawAddrPort(&rsa)
+}
+
 // rawAddrPort converts an IPv4 or IPv6 socket address as fromSockaddr does (v4-mapped
 // addresses unmapped; the port is in network byte order in the raw record).
 func rawAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {

@@ -290,7 +290,7 @@ func connDisconnect(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags
 	if buf != nil && !buf.Valid() {
 		return failIRP(i, irp.InvalidParameter)
 	}
-	o := &op{i: i, kind: opDisconnect}
+	o := newIOOp(i, opDisconnect, &dispatch.Buf{}, 0) // pooled: every connection ends with one
 	if buf != nil {
 		o.buf = *buf
 	}

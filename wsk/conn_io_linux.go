@@ -308,8 +308,8 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 		if o.kind == opDisconnect {
 			// Once both directions are shut down Linux forgets the peer (getpeername says
 			// ENOTCONN): record it while the kernel still knows it (peerNameLocked).
-			if sa, err := unix.Getpeername(s.fd); err == nil {
-				s.peer = sa
+			if ap := peerAddrRaw(s.fd); ap.IsValid() {
+				s.peer, _ = toSockaddr(int(s.family), ap)
 			}
 			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
 				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
