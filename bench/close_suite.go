@@ -209,7 +209,7 @@ type closeRoundState struct {
 
 func newWSKCloseBench(peer *peerListener, k int) (*wskCloseBench, error) {
 	lim := wsk.Limits{MaxPendingPerSocket: max(k+16, wsk.DefaultLimits.MaxPendingPerSocket)}
-	p, err := openWSK(lim)
+	p, err := openWSK(lim, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,7 @@ type runResult struct {
 	CloseP50, CloseP99 float64
 	Pending            int     // close suite: K
 	CloseUs            float64 // close suite: this round's median close time
+	Rate               float64 // open suite: the fixed total request rate offered
 }
 
 type child struct {
@@ -162,6 +163,9 @@ func runOne(cfg *config, suite, server string, conns, payload int) (runResult, e
 		args = append(args, "-idle")
 	case "churn":
 		args = append(args, "-churn")
+	case "open":
+		r.Rate = cfg.rate
+		args = append(args, "-rate", strconv.FormatFloat(cfg.rate, 'f', -1, 64))
 	default:
 		if cfg.rate > 0 {
 			args = append(args, "-rate", strconv.FormatFloat(cfg.rate, 'f', -1, 64))
@@ -254,6 +258,10 @@ func runAll(cfg *config) ([]runResult, error) {
 			all = append(all, runHTTPSuite(cfg)...) // http_suite.go
 			continue
 		}
+		if suite == "open" {
+			all = append(all, runOpenSuite(cfg, all)...)
+			continue
+		}
 		conns, payloads := cfg.conns, cfg.payloads
 		switch suite {
 		case "idle":
@@ -331,4 +339,59 @@ func (c *config) connsSet() bool {
 		}
 	}
 	return false
+}
+
+// openLoad is the share of the closed-loop throughput the open suite offers: half, so
+// that the latency it measures is service time, not queueing.
+const openLoad = 0.5
+
+// openRate is the open suite's total rate for one (conns, payload): -rate if given, else
+// openLoad × the lowest closed-loop median req/s among the servers the echo suite measured
+// at that point earlier in this run (so every server can sustain it). 0: no basis.
+func openRate(cfg *config, prior []runResult, conns, payload int) float64 {
+	if cfg.rate > 0 {
+		return cfg.rate
+	}
+	per := map[string][]float64{}
+	for _, r := range prior {
+		if r.Suite == "echo" && r.Conns == conns && r.Payload == payload && r.ReqPerSec > 0 {
+			per[r.Server] = append(per[r.Server], r.ReqPerSec)
+		}
+	}
+	lowest := 0.0
+	for _, v := range per {
+		if m, _, _ := median(v); lowest == 0 || m < lowest {
+			lowest = m
+		}
+	}
+	return openLoad * lowest
+}
+
+// runOpenSuite is the echo suite at a fixed rate (openRate), interleaved like the others.
+// A point with no closed-loop figure and no -rate is skipped (run the echo suite first).
+func runOpenSuite(cfg *config, prior []runResult) []runResult {
+	var all []runResult
+	for _, c := range cfg.conns {
+		for _, p := range cfg.payloads {
+			rate := openRate(cfg, prior, c, p)
+			if rate <= 0 {
+				fmt.Fprintf(os.Stderr, "open conns=%d payload=%d: skipped: no closed-loop echo figure (put echo before open, or give -rate)\n", c, p)
+				continue
+			}
+			oc := *cfg
+			oc.rate = rate
+			for round := 1; round <= cfg.rounds; round++ {
+				for _, s := range cfg.servers {
+					fmt.Fprintf(os.Stderr, "open %s conns=%d payload=%d rate=%.0f round %d/%d\n", s, c, p, rate, round, cfg.rounds)
+					r, err := runOne(&oc, "open", s, c, p)
+					if err != nil {
+						fmt.Fprintf(os.Stderr, "  error: %v\n", err)
+						r.Errors++
+					}
+					all = append(all, r)
+				}
+			}
+		}
+	}
+	return all
 }

@@ -63,7 +63,7 @@ func joinInts(v []int) string {
 func driverMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	suites := fs.String("suite", "echo", "comma list of suites: echo, idle, churn, close, http")
+	suites := fs.String("suite", "echo", "comma list of suites: echo, open, idle, churn, close, http")
 	servers := fs.String("servers", strings.Join(serverNames(), ","), "comma list of servers")
 	conns := fs.String("conns", "100,1000,10000", "comma list of connection counts (churn: concurrent workers, default 8)")
 	payloads := fs.String("payload", "64,4096", "comma list of payload sizes in bytes")
@@ -106,10 +106,10 @@ func driverMain(args []string, stdout, stderr io.Writer) int {
 	for _, s := range strings.Split(*suites, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "echo", "idle", "churn", "close", "http":
+		case "echo", "open", "idle", "churn", "close", "http":
 			cfg.suites = append(cfg.suites, s)
 		default:
-			return fail("unknown suite %q (echo, idle, churn, close, http)", s)
+			return fail("unknown suite %q (echo, open, idle, churn, close, http)", s)
 		}
 	}
 	for _, s := range strings.Split(*servers, ",") {

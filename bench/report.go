@@ -54,6 +54,8 @@ type summary struct {
 	CloseUsMin           float64 `json:"close_us_min,omitempty"`
 	CloseUsMax           float64 `json:"close_us_max,omitempty"`
 	CloseUsPerPendingIRP float64 `json:"close_us_per_pending_irp,omitempty"`
+	// Open suite only: the fixed total request rate offered (req/s).
+	Rate float64 `json:"rate,omitempty"`
 }
 
 type metadata struct {
@@ -120,6 +122,7 @@ func summarize(runs []runResult) []summary {
 		var rps, p50, p99, p999, cpu, rpc, c50, c99, cls []float64
 		s := summary{Suite: k.suite, Server: k.server, Conns: k.conns, Payload: k.payload, Pending: k.pending, Rounds: len(g)}
 		var peak, steady []float64
+		s.Rate = g[0].Rate
 		for _, r := range g {
 			rps = append(rps, r.ReqPerSec)
 			p50 = append(p50, r.P50)
@@ -254,6 +257,10 @@ func writeMarkdown(w io.Writer, md metadata, sums []summary) {
 			writeHTTPTable(w, g) // http_suite.go
 			continue
 		}
+		if k.suite == "open" {
+			writeOpenTable(w, k.conns, k.payload, g)
+			continue
+		}
 		fmt.Fprintf(w, "### %s, conns=%d, payload=%d B, rounds=%d\n\n", k.suite, k.conns, k.payload, g[0].Rounds)
 		fmt.Fprintf(w, "| server | %s [min–max] | ×std | ×best peer | p50 µs | p99 µs [min–max] | p99.9 µs | %s [min–max] | ×std | ×best peer | RSS peak MB | RSS KB/conn | errors |\n", rpsLabel, cpuLabel)
 		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -352,6 +359,31 @@ func writeCloseTable(w io.Writer, k int, g []summary) {
 			verdict = "missed"
 		}
 		fmt.Fprintf(w, "\nGoal (close) wsk ≤ raw + K × 1 µs = %.1f µs: %s (%.2f× the goal).\n", goal, verdict, ours/goal)
+	}
+	fmt.Fprintln(w)
+}
+
+// writeOpenTable reports the open suite for one (conns, payload): a fixed total rate
+// (half the closed-loop throughput of the slowest server), so the latency is service
+// time; the ratio is p99 to the best peer's (the lowest p99 of a server that is neither
+// stdlib nor gowsk's).
+func writeOpenTable(w io.Writer, conns, payload int, g []summary) {
+	best := math.Inf(1)
+	for _, s := range g {
+		if s.Server != "stdlib" && !isGowsk(s.Server) && s.P99us > 0 {
+			best = math.Min(best, s.P99us)
+		}
+	}
+	if math.IsInf(best, 1) {
+		best = 0
+	}
+	fmt.Fprintf(w, "### open loop, conns=%d, payload=%d B, rate=%.0f req/s, rounds=%d\n\n", conns, payload, g[0].Rate, g[0].Rounds)
+	fmt.Fprintln(w, "| server | req/s | p50 µs | p99 µs [min–max] | p99 ×best peer | p99.9 µs | srv CPU µs/req [min–max] | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, s := range g {
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f [%.0f–%.0f] | %s | %.0f | %.2f [%.2f–%.2f] | %d |\n",
+			s.Server, s.ReqPerSec, s.P50us, s.P99us, s.P99usMin, s.P99usMax, ratio(s.P99us, best),
+			s.P999us, s.CPUPerReq, s.CPUPerReqMin, s.CPUPerReqMax, s.Errors)
 	}
 	fmt.Fprintln(w)
 }

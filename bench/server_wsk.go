@@ -39,6 +39,11 @@ import (
 func init() {
 	register("wsk", func() EchoServer { return &wskEventServer{} })
 	register("wsk-irp", func() EchoServer { return &wskIRPServer{} })
+	// The several-loops rows: the event server with GOMAXPROCS=2 (still pinned to one
+	// CPU, beside the load generator on the other) and one or two engine loops, so the
+	// cost of a second loop shows on its own.
+	register("wsk-p2-1loop", func() EchoServer { return &wskEventServer{procs: 2, loops: 1} })
+	register("wsk-p2-2loops", func() EchoServer { return &wskEventServer{procs: 2, loops: 2} })
 }
 
 // wskServerLimits are the provider bounds of the echo servers. The defaults
@@ -73,8 +78,12 @@ type wskProvider struct {
 	npi wsk.ProviderNPI
 }
 
-func openWSK(limits wsk.Limits, opts ...wsk.Option) (*wskProvider, error) {
-	opts = append([]wsk.Option{wsk.WithLoops(runtime.GOMAXPROCS(0)), wsk.WithLimits(limits)}, opts...)
+// openWSK registers with loops engine loops (0: GOMAXPROCS) and the options opts.
+func openWSK(limits wsk.Limits, loops int, opts ...wsk.Option) (*wskProvider, error) {
+	if loops <= 0 {
+		loops = runtime.GOMAXPROCS(0)
+	}
+	opts = append([]wsk.Option{wsk.WithLoops(loops), wsk.WithLimits(limits)}, opts...)
 	reg, st := wsk.Register(&wsk.ClientNPI{Dispatch: &dispatch.ClientDispatch{Version: dispatch.MakeVersion(1, 0)}},
 		opts...)
 	if st != irp.Success {
@@ -144,41 +153,66 @@ func setNoDelay(s *dispatch.Socket) {
 
 // wskCloser is the part of a connection both servers share: the socket, its once-only
 // shutdown (graceful Disconnect then CloseSocket, or CloseSocket at once) on an IRP of
-// its own, and the server's connection set.
+// its own, and its links in the server's connection set.
 type wskCloser struct {
-	s        *dispatch.Socket
-	conn     *dispatch.ConnectionDispatch
-	set      *wskConnSet
-	closing  atomic.Bool
-	graceful atomic.Bool // the shutdown is a graceful Disconnect that has not finished
-	byStop   bool        // written by the shutdown that won closing, before its first call
-	// freeOnClose runs in the close IRP's routine, once every IRP of the socket has
+	s          *dispatch.Socket
+	set        *wskConnSet
+	prev, next *wskCloser // the set's list, under set.mu
+	// owner is told in the close IRP's routine, once every IRP of the socket has
 	// completed (the close IRP completes last): it frees the connection's own IRPs.
-	freeOnClose func()
+	owner wskOwner
+	flags atomic.Uint32 // wc* bits
 }
+
+// The bits of wskCloser.flags, in one word so that a connection record stays small.
+//
+//	wcClosing   the shutdown began (set once, by the first shutdown)
+//	wcGraceful  the shutdown is a graceful Disconnect that has not finished
+//	wcByStop    the server's stop began the shutdown (set before its first call)
+//	wcInSet     the connection is in its set's list (changed under set.mu)
+//	wcPaused    event server: its receive events are paused (wskEventConn, under mu)
+const (
+	wcClosing uint32 = 1 << iota
+	wcGraceful
+	wcByStop
+	wcInSet
+	wcPaused
+)
+
+// conn is the socket's connection table.
+func (c *wskCloser) conn() *dispatch.ConnectionDispatch { return c.s.Connection() }
+
+// byStop reports whether the server's stop began the shutdown.
+func (c *wskCloser) byStop() bool { return c.flags.Load()&wcByStop != 0 }
+
+// wskOwner is the connection record around a wskCloser (an interface holding a pointer:
+// no closure to allocate per connection).
+type wskOwner interface{ closed() }
 
 // shutdown starts the end of the connection once; later calls do nothing, except that
 // the server's stop (byStop) cuts a graceful Disconnect short: a peer that stopped
 // reading would otherwise hold it, and the stop, forever. byStop also says the stop,
 // not the connection's own request loop, closes it.
 func (c *wskCloser) shutdown(graceful, byStop bool) {
-	if !c.closing.CompareAndSwap(false, true) {
-		if byStop && c.graceful.Load() {
+	if c.flags.Or(wcClosing)&wcClosing != 0 {
+		if byStop && c.flags.Load()&wcGraceful != 0 {
 			// An abortive Disconnect completes the graceful one with
 			// STATUS_CONNECTION_ABORTED; its routine then closes. On a socket already
 			// closed the guard refuses the call: harmless.
 			ai := irp.Allocate(c.s.StackSize())
 			ai.SetCompletionRoutine(wskFreeIRP, nil, irp.InvokeAlways)
-			c.conn.Disconnect(c.s, nil, dispatch.FlagAbortive, ai)
+			c.conn().Disconnect(c.s, nil, dispatch.FlagAbortive, ai)
 		}
 		return
 	}
-	c.byStop = byStop
+	if byStop {
+		c.flags.Or(wcByStop)
+	}
 	ci := irp.Allocate(c.s.StackSize())
 	if graceful {
-		c.graceful.Store(true)
+		c.flags.Or(wcGraceful)
 		ci.SetCompletionRoutine(wskDisconnected, c, irp.InvokeAlways)
-		c.conn.Disconnect(c.s, nil, 0, ci)
+		c.conn().Disconnect(c.s, nil, 0, ci)
 		return
 	}
 	c.closeWith(ci)
@@ -192,7 +226,7 @@ func wskFreeIRP(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
 // wskDisconnected runs when the graceful Disconnect finished (or failed): close now.
 func wskDisconnected(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 	c := ctx.(*wskCloser)
-	c.graceful.Store(false)
+	c.flags.And(^wcGraceful)
 	i.Reuse(irp.Success)
 	c.closeWith(i)
 	return irp.MoreProcessingRequired
@@ -207,18 +241,20 @@ func (c *wskCloser) closeWith(ci *irp.IRP) {
 func wskClosed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 	c := ctx.(*wskCloser)
 	i.Free()
-	if c.freeOnClose != nil {
-		c.freeOnClose()
+	if c.owner != nil {
+		c.owner.closed()
 	}
 	c.set.remove(c)
 	return irp.MoreProcessingRequired
 }
 
 // wskConnSet tracks live connections so that stopping the server can close them all and
-// wait for every close IRP.
+// wait for every close IRP. It is an intrusive list (the links live in each wskCloser):
+// a map would cost every connection an entry and its growth.
 type wskConnSet struct {
 	mu       sync.Mutex
-	conns    map[*wskCloser]struct{}
+	head     *wskCloser
+	n        int
 	stopping bool
 	wg       sync.WaitGroup
 }
@@ -230,18 +266,33 @@ func (cs *wskConnSet) add(c *wskCloser) bool {
 	if cs.stopping {
 		return false
 	}
-	if cs.conns == nil {
-		cs.conns = make(map[*wskCloser]struct{})
+	c.next = cs.head
+	if cs.head != nil {
+		cs.head.prev = c
 	}
-	cs.conns[c] = struct{}{}
+	cs.head = c
+	c.flags.Or(wcInSet)
+	cs.n++
 	cs.wg.Add(1)
 	return true
 }
 
 func (cs *wskConnSet) remove(c *wskCloser) {
 	cs.mu.Lock()
-	_, ok := cs.conns[c]
-	delete(cs.conns, c)
+	ok := c.flags.Load()&wcInSet != 0
+	if ok {
+		if c.prev != nil {
+			c.prev.next = c.next
+		} else {
+			cs.head = c.next
+		}
+		if c.next != nil {
+			c.next.prev = c.prev
+		}
+		c.prev, c.next = nil, nil
+		c.flags.And(^wcInSet)
+		cs.n--
+	}
 	cs.mu.Unlock()
 	if ok {
 		cs.wg.Done()
@@ -253,8 +304,8 @@ func (cs *wskConnSet) remove(c *wskCloser) {
 func (cs *wskConnSet) closeAll() {
 	cs.mu.Lock()
 	cs.stopping = true
-	live := make([]*wskCloser, 0, len(cs.conns))
-	for c := range cs.conns {
+	live := make([]*wskCloser, 0, cs.n)
+	for c := cs.head; c != nil; c = c.next {
 		live = append(live, c)
 	}
 	cs.mu.Unlock()
@@ -266,10 +317,12 @@ func (cs *wskConnSet) closeAll() {
 
 // ---- event mode ----
 
-// wskEventServer is the "wsk" server: accept, receive and disconnect events.
+// wskEventServer is the "wsk" server: accept, receive and disconnect events. procs, if
+// set, is the GOMAXPROCS the server sets for itself; loops the engine loops (0: GOMAXPROCS).
 type wskEventServer struct {
-	conns  wskConnSet
-	engine wsk.EngineKind // EngineDefault ("wsk"), EnginePortable ("wsk-portable")
+	conns        wskConnSet
+	engine       wsk.EngineKind // EngineDefault ("wsk"), EnginePortable ("wsk-portable")
+	procs, loops int
 }
 
 // wskListenEvents and wskConnEvents are the client tables: static, shared by every
@@ -282,24 +335,68 @@ var (
 // wskEventConn is one connection of the event server. The receive event and the Send
 // completion (loop goroutine, or a canceller at close) share the buffers under mu:
 //
-//	out      the bytes the Send IRP in flight (sending) holds
-//	pend     bytes indicated while that Send was in flight, sent when it completes
-//	paused   the last receive event answered DATA_NOT_ACCEPTED (pend was full): a
-//	         zero-length Receive on rx re-arms the events once the Send drained
+//	out       the Send in flight (nil: none, the connection is not sending): its IRP,
+//	          Buf and bytes
+//	pend      bytes indicated while that Send was in flight, sent when it completes
+//	wcPaused  (a bit of flags, changed under mu) the last receive event answered
+//	          DATA_NOT_ACCEPTED (pend was full): a zero-length Receive re-arms the
+//	          events once the Send drained
+//
+// An idle connection holds no IRP and no buffer: out and pend come from wskTxPool when
+// bytes arrive and go back when the Send completes with nothing behind it, as a peer's
+// loop-owned buffer would, and the re-arm Receive's IRP is allocated for it and freed by
+// its routine. The record (80 bytes) is all an idle connection costs the server.
 type wskEventConn struct {
 	wskCloser
-	tx, rx *irp.IRP
-	txBuf  dispatch.Buf
-	rxBuf  dispatch.Buf
-
 	mu        sync.Mutex
-	out, pend []byte
-	sending   bool
-	paused    bool
+	out, pend *wskTx
 }
 
+// wskTx is one Send: its IRP, the Buf the call describes it with (the provider copies
+// it) and the bytes. Pooled with its IRP, which is reused (IoReuseIrp) across Sends.
+type wskTx struct {
+	i    *irp.IRP
+	buf  dispatch.Buf
+	data []byte
+}
+
+// wskTxMax is the largest buffer wskTxPool keeps: bigger ones (a burst queued behind a
+// slow Send) are left to the collector rather than pinned by the pool.
+const wskTxMax = 64 << 10
+
+var wskTxPool sync.Pool
+
+// getTx returns a Send record with an IRP of stack size n and an empty buffer.
+func getTx(n int) *wskTx {
+	t, _ := wskTxPool.Get().(*wskTx)
+	if t == nil || t.i.StackCount() != n {
+		if t != nil {
+			t.i.Free()
+		}
+		t = &wskTx{i: irp.Allocate(n)}
+	}
+	t.data = t.data[:0]
+	return t
+}
+
+// putTx gives t back once its Send completed (its IRP is idle again).
+func putTx(t *wskTx) {
+	if cap(t.data) > wskTxMax {
+		t.i.Free()
+		return
+	}
+	t.buf = dispatch.Buf{}
+	wskTxPool.Put(t)
+}
+
+// wskEmptyBuf is the Buf of every re-arm Receive: zero length, only read.
+var wskEmptyBuf dispatch.Buf
+
 func (v *wskEventServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
-	p, err := openWSK(wskServerLimits, wsk.WithEngine(v.engine))
+	if v.procs > 0 {
+		runtime.GOMAXPROCS(v.procs)
+	}
+	p, err := openWSK(wskServerLimits, v.loops, wsk.WithEngine(v.engine))
 	if err != nil {
 		return err
 	}
@@ -335,20 +432,27 @@ func wskEventAccept(ctx any, _ dispatch.Flags, _, _ netip.AddrPort, s *dispatch.
 	if s == nil {
 		return irp.Success, nil, nil
 	}
-	c := &wskEventConn{wskCloser: wskCloser{s: s, conn: s.Connection(), set: &v.conns}}
+	c := &wskEventConn{wskCloser: wskCloser{s: s, set: &v.conns}}
 	if !v.conns.add(&c.wskCloser) {
 		return irp.RequestNotAccepted, nil, nil // stopping: the provider resets it
 	}
-	c.tx = irp.Allocate(s.StackSize())
-	c.freeOnClose = c.free
+	c.owner = c
 	setNoDelay(s)
 	return irp.Success, c, &wskConnEvents
 }
 
-func (c *wskEventConn) free() {
-	c.tx.Free()
-	if c.rx != nil {
-		c.rx.Free()
+// closed frees what the connection still holds once its close IRP completed: every
+// other IRP of the socket has completed by then.
+func (c *wskEventConn) closed() {
+	c.mu.Lock()
+	out, pend := c.out, c.pend
+	c.out, c.pend = nil, nil
+	c.mu.Unlock()
+	if out != nil {
+		putTx(out)
+	}
+	if pend != nil {
+		putTx(pend)
 	}
 }
 
@@ -372,32 +476,36 @@ func wskEventReceive(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, n
 		return irp.Success
 	}
 	c.mu.Lock()
-	if c.sending {
-		if len(c.pend)+n > wskEventPendCap {
-			c.paused = true
+	if c.out != nil {
+		if c.pend != nil && len(c.pend.data)+n > wskEventPendCap {
+			c.flags.Or(wcPaused)
 			c.mu.Unlock()
 			wskEventPauses.Add(1)
 			return irp.DataNotAccepted
 		}
-		c.pend = appendIndication(c.pend, list)
+		if c.pend == nil {
+			c.pend = getTx(c.s.StackSize())
+		}
+		c.pend.data = appendIndication(c.pend.data, list)
 		c.mu.Unlock()
 		return irp.Success
 	}
-	c.out = appendIndication(c.out[:0], list)
-	c.sending = true
+	t := getTx(c.s.StackSize())
+	t.data = appendIndication(t.data, list)
+	c.out = t
 	c.mu.Unlock()
-	c.send()
+	c.send(t)
 	return irp.Success
 }
 
-// send starts the Send of c.out on the reused tx IRP. Its routine does the rest whether
-// it completes at once or later; the nesting is at most two deep (a Send completing
-// inline from wskEventSent finds pend empty, since only the serial receive event fills it).
-func (c *wskEventConn) send() {
-	c.tx.Reuse(irp.Success)
-	c.tx.SetCompletionRoutine(wskEventSent, c, irp.InvokeAlways)
-	c.txBuf = dispatch.MakeBuf(c.out)
-	c.conn.Send(c.s, &c.txBuf, 0, c.tx)
+// send starts the Send of t (c.out) on its IRP. Its routine does the rest whether it
+// completes at once or later; the nesting is at most two deep (a Send completing inline
+// from wskEventSent finds pend empty, since only the serial receive event fills it).
+func (c *wskEventConn) send(t *wskTx) {
+	t.i.Reuse(irp.Success)
+	t.i.SetCompletionRoutine(wskEventSent, c, irp.InvokeAlways)
+	t.buf = dispatch.MakeBuf(t.data)
+	c.conn().Send(c.s, &t.buf, 0, t.i)
 }
 
 // wskEventSent is the Send IRP's routine: send what was indicated meanwhile, or go idle
@@ -406,11 +514,12 @@ func wskEventSent(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 	c := ctx.(*wskEventConn)
 	ok := i.IoStatus.Status == irp.Success
 	c.mu.Lock()
-	if !ok || len(c.pend) == 0 {
-		c.sending = false
-		rearm := ok && c.paused
-		c.paused = false
+	done := c.out
+	if !ok || c.pend == nil {
+		c.out = nil
+		rearm := c.flags.And(^wcPaused)&wcPaused != 0 && ok
 		c.mu.Unlock()
+		putTx(done) // its IRP completed: idle, reusable
 		if !ok {
 			c.shutdown(false, false) // reset, or cancelled by close
 		} else if rearm {
@@ -418,27 +527,26 @@ func wskEventSent(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 		}
 		return irp.MoreProcessingRequired
 	}
-	c.out, c.pend = c.pend, c.out[:0]
+	next := c.pend
+	c.out, c.pend = next, nil
 	c.mu.Unlock()
-	c.send()
+	putTx(done)
+	c.send(next)
 	return irp.MoreProcessingRequired
 }
 
 // rearm posts a zero-length Receive: it completes once data is waiting, and its
 // completion resumes the paused receive events (WSK's rule after DATA_NOT_ACCEPTED).
 func (c *wskEventConn) rearm() {
-	if c.rx == nil {
-		c.rx = irp.Allocate(c.s.StackSize())
-	} else {
-		c.rx.Reuse(irp.Success)
-	}
-	c.rx.SetCompletionRoutine(wskEventRearmed, c, irp.InvokeAlways)
-	c.rxBuf = dispatch.Buf{}
-	c.conn.Receive(c.s, &c.rxBuf, 0, c.rx)
+	ri := irp.Allocate(c.s.StackSize())
+	ri.SetCompletionRoutine(wskEventRearmed, c, irp.InvokeAlways)
+	c.conn().Receive(c.s, &wskEmptyBuf, 0, ri)
 }
 
 func wskEventRearmed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
-	if i.IoStatus.Status != irp.Success {
+	ok := i.IoStatus.Status == irp.Success
+	i.Free()
+	if !ok {
 		ctx.(*wskEventConn).shutdown(false, false)
 	}
 	return irp.MoreProcessingRequired
@@ -473,7 +581,7 @@ type wskIRPConn struct {
 }
 
 func (v *wskIRPServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
-	p, err := openWSK(wskServerLimits)
+	p, err := openWSK(wskServerLimits, 0)
 	if err != nil {
 		return err
 	}
@@ -538,19 +646,13 @@ func (v *wskIRPServer) accepted(io irp.IoStatusBlock) bool {
 		return false // cancelled by close, or the listener died
 	}
 	s := io.Object.(*dispatch.Socket)
-	c := &wskIRPConn{wskCloser: wskCloser{s: s, conn: s.Connection(), set: &v.conns}}
+	c := &wskIRPConn{wskCloser: wskCloser{s: s, set: &v.conns}}
 	if !v.conns.add(&c.wskCloser) {
 		c.shutdown(false, true) // stopping; asynchronous: this may run in a routine
 		return false
 	}
 	c.i = irp.Allocate(s.StackSize())
-	c.freeOnClose = func() {
-		// A stop may close the connection while run is still between two calls on
-		// another goroutine (the Accept routine): then c.i is left to the GC.
-		if !c.byStop {
-			c.i.Free()
-		}
-	}
+	c.owner = c
 	c.data = make([]byte, wskIRPBufSize)
 	setNoDelay(s)
 	c.run(irp.IoStatusBlock{Status: irp.Success})
@@ -580,17 +682,26 @@ func (c *wskIRPConn) run(io irp.IoStatusBlock) {
 			}
 			c.buf = dispatch.MakeBuf(c.data[:n])
 			c.recvDone = false
-			st = c.conn.Send(c.s, &c.buf, 0, c.i)
+			st = c.conn().Send(c.s, &c.buf, 0, c.i)
 		} else {
 			// Start, or a Send finished: receive the next request.
 			c.buf = dispatch.MakeBuf(c.data)
 			c.recvDone = true
-			st = c.conn.Receive(c.s, &c.buf, 0, c.i)
+			st = c.conn().Receive(c.s, &c.buf, 0, c.i)
 		}
 		if st == irp.Pending {
 			return
 		}
 		io = c.i.IoStatus
+	}
+}
+
+// closed frees the connection's IRP. A stop may close the connection while run is
+// still between two calls on another goroutine (the Accept routine): then c.i is left
+// to the GC.
+func (c *wskIRPConn) closed() {
+	if !c.byStop() {
+		c.i.Free()
 	}
 }
 

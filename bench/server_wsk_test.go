@@ -59,7 +59,7 @@ func echoOnce(c net.Conn, p, in []byte) error {
 // close cleanly: the client sees EOF, not a reset), and the server is stopped with the
 // other half still open (abortive path). goleak (TestMain) checks nothing is left.
 func TestWSKServersEcho(t *testing.T) {
-	for _, name := range []string{"wsk", "wsk-irp", "wsk-portable"} {
+	for _, name := range []string{"wsk", "wsk-irp", "wsk-portable", "wsk-p2-2loops"} {
 		t.Run(name, func(t *testing.T) {
 			addr, stop := startInProcess(t, name)
 			const n = 8
@@ -139,7 +139,7 @@ var smallRcvBufDialer = net.Dialer{Control: func(_, _ string, rc syscall.RawConn
 // sees the FIN and disconnects gracefully behind the stuck echoes (stop then cuts the
 // Disconnect short). Stopping the server must finish in every case.
 func TestWSKStopWithStuckEchoes(t *testing.T) {
-	for _, name := range []string{"wsk", "wsk-irp"} {
+	for _, name := range []string{"wsk", "wsk-irp", "wsk-p2-2loops"} {
 		t.Run(name, func(t *testing.T) {
 			addr, stop := startInProcess(t, name)
 			c, err := smallRcvBufDialer.Dial("tcp", addr)

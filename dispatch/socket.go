@@ -24,13 +24,13 @@ type Socket struct {
 	// rundown is held by every guarded call for its duration; CloseSocket begins the
 	// rundown and runs the provider's close once it drains.
 	rundown refcount.Rundown
-	// closing is 0 until the first CloseSocket wins its CAS to 1; it never goes back.
-	closing atomic.Uint32
 	// inner is the provider's (possibly layered) table, basic its embedded basic part.
 	inner any
 	basic *BasicDispatch
-	cat   SocketFlags
-	depth int // number of layers stacked on the provider's table
+	// closing is 0 until the first CloseSocket wins its CAS to 1; it never goes back.
+	closing atomic.Uint32
+	cat     SocketFlags
+	depth   int // number of layers stacked on the provider's table
 }
 
 // NewSocket makes the socket a provider hands out. inner is the provider's (possibly

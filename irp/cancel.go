@@ -13,25 +13,52 @@ import "runtime"
 // atomic.Pointer would need a heap holder per routine). Cancel routines therefore
 // run with no lock held and need no IoReleaseCancelSpinLock; bug check 0x11B
 // (returning holding the cancel lock) cannot happen.
+//
+// The word, bit by bit:
+//
+//	bit 0  crLocked: someone is exchanging the slot (held for a few instructions)
+//	bit 1  crSet: crRoutine is not nil; written with the unlock, so a reader that finds
+//	       the word unlocked learns from one load whether a routine is set
+//
+// The completion and free paths only ask "is a routine set?" and the provider clears an
+// empty slot on every request it finishes: both are one load, no locked instruction.
 const (
-	crUnlocked uint32 = 0
-	crLocked   uint32 = 1 // bit 0: someone is exchanging the slot
+	crLocked uint32 = 1 << iota
+	crSet
 )
 
 func (i *IRP) lockCR() {
-	for !i.crWord.CompareAndSwap(crUnlocked, crLocked) {
+	for {
+		w := i.crWord.Load()
+		if w&crLocked == 0 {
+			if i.crWord.CompareAndSwap(w, w|crLocked) {
+				return
+			}
+			continue
+		}
 		runtime.Gosched() // held only for an exchange; yield rather than burn
 	}
 }
 
+// unlockCR releases the slot and publishes whether a routine is now set.
 func (i *IRP) unlockCR() {
-	if !i.crWord.CompareAndSwap(crLocked, crUnlocked) {
+	if i.crWord.Load()&crLocked == 0 {
 		panic("irp: inconsistent cancel-routine lock (unlock of unlocked slot)")
 	}
+	w := uint32(0)
+	if i.crRoutine != nil {
+		w = crSet
+	}
+	i.crWord.Store(w)
 }
 
-// exchangeCR is the interlocked exchange of the slot.
+// exchangeCR is the interlocked exchange of the slot. Exchanging nil for an empty,
+// unlocked slot changes nothing, so it takes no lock: at the instant of the load the
+// exchange would have returned nil and left nil.
 func (i *IRP) exchangeCR(r CancelRoutine) CancelRoutine {
+	if r == nil && i.crWord.Load() == 0 {
+		return nil
+	}
 	i.lockCR()
 	old := i.crRoutine
 	i.crRoutine = r
@@ -42,6 +69,9 @@ func (i *IRP) exchangeCR(r CancelRoutine) CancelRoutine {
 func (i *IRP) takeCancelRoutine() CancelRoutine { return i.exchangeCR(nil) }
 
 func (i *IRP) cancelRoutineSet() bool {
+	if w := i.crWord.Load(); w&crLocked == 0 {
+		return w&crSet != 0
+	}
 	i.lockCR()
 	set := i.crRoutine != nil
 	i.unlockCR()

@@ -168,7 +168,16 @@ func (i *IRP) reset(status Status) {
 	i.current = len(i.stack) + 1
 	i.IoStatus = IoStatusBlock{Status: status}
 	i.pendingReturned = false
-	i.cancel.Store(false)
+	// Each store below is a locked instruction; a reset IRP rarely needs them (an IRP
+	// is cancelled or entered exclusively on few of its uses), so load first.
+	if i.cancel.Load() {
+		i.cancel.Store(false)
+	}
 	i.crRoutine = nil
-	i.exclusive.Store(nil)
+	if i.crWord.Load() != 0 {
+		i.crWord.Store(0)
+	}
+	if i.exclusive.Load() != nil {
+		i.exclusive.Store(nil)
+	}
 }

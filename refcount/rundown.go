@@ -11,7 +11,9 @@ import (
 //	bits 1..63  references held, counted in units of refUnit (2).
 //
 // Unlike Windows the word never holds a pointer to a waiter block: waiters live beside
-// it (type waiters), so any number of them can wait.
+// it (type waiters), so any number of them can wait. The block is made by the first
+// rundown (Begin, Wait, WaitFunc), never by Acquire or Release: a guard that is never run
+// down costs its two words and nothing else.
 //
 // An acquire is a compare-and-swap that only ever writes a granted reference: a refused
 // acquire reads the word and leaves it alone. So the count is always exactly the granted
@@ -32,27 +34,43 @@ const (
 // before tearing the object down, after which every Acquire fails. The zero value is
 // ready to use (ExInitializeRundownProtection). All methods are safe for concurrent
 // use; Acquire and Release are one atomic add on the hot path. A Rundown must not be
-// copied after first use.
+// copied after first use. It is 16 bytes: the word and a pointer to the waiter block,
+// made when rundown begins (a socket holds several guards, so they must be small).
 type Rundown struct {
 	state atomic.Uint64
-	w     waiters
+	w     atomic.Pointer[waiters] // nil until rundown begins (waitersOf)
+}
+
+// waitersOf returns the waiter block, making it the first time. Only the slow paths call
+// it: those of a rundown that has begun (or is beginning).
+func (r *Rundown) waitersOf() *waiters {
+	if w := r.w.Load(); w != nil {
+		return w
+	}
+	w := new(waiters)
+	if r.w.CompareAndSwap(nil, w) {
+		return w
+	}
+	return r.w.Load()
 }
 
 // Acquire takes one reference. It returns false if rundown has begun (the object is
 // going away) or the count would pass MaxRefs; then nothing is held and nothing changed.
 // Never blocks, and never runs a drain: it may be called with any lock held.
 func (r *Rundown) Acquire() bool {
-	// Hot path, small enough to inline: one load, a test, one compare-and-swap.
-	if s := r.state.Load(); (s+refUnit)&refusedMask == 0 && r.state.CompareAndSwap(s, s+refUnit) {
-		return true
+	// Small enough to inline (no call: a call alone would cost the inliner most of its
+	// budget): one load, a test, one compare-and-swap; the loop turns again only when
+	// another acquire or release changed the word in between. Refused, it writes nothing.
+	for {
+		s := r.state.Load()
+		if (s+refUnit)&refusedMask != 0 {
+			return false
+		}
+		if r.state.CompareAndSwap(s, s+refUnit) {
+			return true
+		}
 	}
-	return r.acquireRetry()
 }
-
-// acquireRetry is Acquire's out-of-line tail: refused, or the swap lost a race.
-//
-//go:noinline
-func (r *Rundown) acquireRetry() bool { return r.acquireSlow(refUnit) == nil }
 
 // TryAcquire is Acquire that says why it failed: nil, ErrRundown or ErrOverflow.
 func (r *Rundown) TryAcquire() error { return r.acquire(1) }
@@ -119,7 +137,7 @@ func (r *Rundown) release(n uint32) {
 // top bit set: the last reference of an active rundown, or an unbalanced release.
 func (r *Rundown) releaseSlow(s, d uint64) {
 	if s == rundownActive {
-		r.w.fire(r.drainedNow)
+		r.waitersOf().fire(r.drainedNow)
 		return
 	}
 	if int64(s) >= 0 {
@@ -129,7 +147,7 @@ func (r *Rundown) releaseSlow(s, d uint64) {
 	// set by wrapping, because the count is bounded by MaxRefs plus transient units.
 	// Put the units back (the state is then what it was) and report.
 	if u := r.state.Add(d); u == rundownActive {
-		r.w.fire(r.drainedNow)
+		r.waitersOf().fire(r.drainedNow)
 	}
 	reportUnbalanced(d / refUnit)
 }
@@ -142,9 +160,9 @@ func (r *Rundown) drainedNow() bool { return r.state.Load() == rundownActive }
 // Calling it again is harmless.
 func (r *Rundown) Begin() (drained bool) {
 	if old := r.state.Or(rundownActive); old/refUnit == 0 {
-		r.w.fire(r.drainedNow)
+		r.waitersOf().fire(r.drainedNow)
 	}
-	return r.w.drained.Load()
+	return r.waitersOf().drained.Load()
 }
 
 // Wait begins rundown and blocks until every granted reference is released
@@ -158,7 +176,7 @@ func (r *Rundown) Wait(ctx context.Context) error {
 	if r.Begin() {
 		return nil
 	}
-	return r.w.wait(ctx)
+	return r.waitersOf().wait(ctx)
 }
 
 // WaitFunc begins rundown and arranges for fn to run exactly once when every granted
@@ -169,7 +187,7 @@ func (r *Rundown) Wait(ctx context.Context) error {
 func (r *Rundown) WaitFunc(fn func()) {
 	r.Begin()
 	if fn != nil {
-		r.w.add(fn)
+		r.waitersOf().add(fn)
 	}
 }
 
@@ -178,7 +196,10 @@ func (r *Rundown) Active() bool { return r.state.Load()&rundownActive != 0 }
 
 // Done reports whether rundown has begun and completed (ExRundownCompleted state):
 // every reference is back and the queued WaitFunc callbacks have run.
-func (r *Rundown) Done() bool { return r.w.drained.Load() }
+func (r *Rundown) Done() bool {
+	w := r.w.Load()
+	return w != nil && w.drained.Load()
+}
 
 // Count returns the references held now (a snapshot).
 func (r *Rundown) Count() int { return int(r.state.Load() / refUnit) }
@@ -187,14 +208,18 @@ func (r *Rundown) Count() int { return int(r.state.Load() / refUnit) }
 // not active, acquires succeed. It returns ErrNotRunDown unless the rundown completed.
 // The caller must ensure nobody still waits on the old rundown's object.
 func (r *Rundown) ReInit() error {
-	r.w.mu.Lock()
-	defer r.w.mu.Unlock()
-	if !r.w.drained.Load() {
+	w := r.w.Load()
+	if w == nil {
+		return ErrNotRunDown // never run down
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.drained.Load() {
 		return ErrNotRunDown
 	}
 	// Drained means the word is exactly rundownActive: no reference, and refused
 	// acquirers never wrote to it.
 	r.state.And(^uint64(rundownActive))
-	r.w.reset()
+	w.reset()
 	return nil
 }

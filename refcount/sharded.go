@@ -3,9 +3,9 @@ package refcount
 import (
 	"context"
 	"math/bits"
-	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 )
 
 // shard is one padded counter. Padding to 64 bytes keeps two shards off one cache line,
@@ -29,7 +29,10 @@ const shardActive = 1
 // so that parallel Acquire/Release pairs do not fight over one cache line.
 //
 // Shard choice: Go offers no supported per-P index (runtime_procPin is internal), so a
-// shard is picked with the runtime's cheap per-thread random generator (math/rand/v2).
+// goroutine's shard is a hash of its stack address (pick): stable per goroutine, so an
+// Acquire and its Release touch one line. It wins under contention (two cores: about
+// 9-10 ns a pair against 21-24 ns for the plain word in one run) and loses a little
+// uncontended (the hash: 13-14 ns against 12-13 ns).
 //
 // Protocol. Acquire is a compare-and-swap on its shard that is refused, writing nothing,
 // once the shard's active bit is set. Begin sets the active bit of every shard, then sets
@@ -49,17 +52,30 @@ type Sharded struct {
 	w      waiters
 }
 
-// NewSharded returns a cache-aware guard with one shard per P (GOMAXPROCS at the time
-// of the call), rounded up to a power of two and capped at 64
-// (ExAllocateCacheAwareRundownProtection).
+// NewSharded returns a cache-aware guard with four shards per P (GOMAXPROCS at the time
+// of the call, so that two running goroutines rarely hash to one shard), rounded up to
+// a power of two and capped at 64 (ExAllocateCacheAwareRundownProtection). It costs 64
+// bytes a shard: use it for an engine- or listener-wide guard, never per connection.
 func NewSharded() *Sharded {
 	p := runtime.GOMAXPROCS(0)
-	p = min(max(p, 1), 64)
+	p = min(max(4*p, 4), 64)
 	n := 1 << bits.Len(uint(p-1))
 	return &Sharded{mask: uint32(n - 1), shards: make([]shard, n)}
 }
 
-func (s *Sharded) pick() *shard { return &s.shards[rand.Uint32()&s.mask] }
+// pick returns the calling goroutine's shard: a hash of an address on its stack. Go has
+// no supported per-P index, and a random shard per call (the first version) sent an
+// Acquire and its Release to different cache lines, so two cores fought over both lines
+// and the sharded guard lost to the plain word under contention. A stack address is
+// stable for a goroutine (until its stack is moved, which only changes the shard), so the
+// pair of one goroutine stays on one line, owned by its core; goroutines on other cores
+// hash elsewhere (four shards per P make a collision unlikely). Correctness never depends
+// on the choice: only the sum of the shards means anything.
+func (s *Sharded) pick() *shard {
+	var here byte
+	h := uint64(uintptr(unsafe.Pointer(&here))>>10) * 0x9e3779b97f4a7c15
+	return &s.shards[uint32(h>>32)&s.mask]
+}
 
 // Acquire takes one reference; false once rundown has begun or on overflow. It never runs
 // a drain (see Rundown.Acquire).

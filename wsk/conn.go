@@ -26,7 +26,7 @@ func (s *socket) syncResult(out []*op, st irp.Status) irp.Status {
 
 // bind binds the descriptor; the zero AddrPort is the wildcard.
 func (s *socket) bind(local netip.AddrPort) irp.Status {
-	sa, st := toSockaddr(s.family, local)
+	sa, st := toSockaddr(int(s.family), local)
 	if st != irp.Success {
 		return st
 	}
@@ -82,7 +82,7 @@ func connConnectEx(ws *dispatch.Socket, remote netip.AddrPort, buf *dispatch.Buf
 // connect starts a nonblocking connect for o (Connect, ConnectEx and SocketConnect). It
 // completes at once when the kernel connects or fails at once, else on writability.
 func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
-	sa, st := toSockaddr(s.family, remote)
+	sa, st := toSockaddr(int(s.family), remote)
 	if st == irp.Success && (!remote.IsValid() || remote.Port() == 0) {
 		st = irp.InvalidParameter
 	}
@@ -164,8 +164,8 @@ func connGetRemoteAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP)
 	return s.getAddress(addr, i, stConnected, s.peerNameLocked)
 }
 
-// peerNameLocked is getpeername, falling back to the address recorded when the
-// connection was made: once both directions are shut down gracefully Linux answers
+// peerNameLocked is getpeername, falling back to the address recorded just before our
+// FIN went (pumpSendLocked): once both directions are shut down gracefully Linux answers
 // ENOTCONN, but the WSK socket stays connected (fully disconnected, SPEC.md §3.5) until it is
 // closed, and still knows its peer. Called with mu held (getAddress).
 func (s *socket) peerNameLocked(fd int) (unix.Sockaddr, error) {
@@ -290,7 +290,7 @@ func connDisconnect(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags
 	if buf != nil && !buf.Valid() {
 		return failIRP(i, irp.InvalidParameter)
 	}
-	o := &op{i: i, kind: opDisconnect}
+	o := newIOOp(i, opDisconnect, &dispatch.Buf{}, 0) // pooled: every connection ends with one
 	if buf != nil {
 		o.buf = *buf
 	}

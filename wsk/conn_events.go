@@ -33,7 +33,8 @@ import (
 //	held           bytes read from the kernel that nobody took yet (buf[off:off+n])
 //	paused         the last receive event took part of the data or none: no receive event
 //	               until a WskReceive completes (invariant 33)
-//	retained       lists the application kept (it returned STATUS_PENDING), until Release
+//	retained       lists the application kept (it returned STATUS_PENDING), until Release;
+//	               nil until the first one (most connections never retain a list)
 //	retainedBytes  their bytes, bounded by Limits.MaxQueuedBytesPerSocket
 //	graceful,      the disconnect event was reported for the peer's FIN / reset
 //	abortive
@@ -43,18 +44,19 @@ import (
 type connEvents struct {
 	cur           *indication
 	held          *indication
-	paused        bool
 	retained      map[*dispatch.DataIndication]*indication
 	retainedBytes int
+	lastBacklog   int
+	writeFn       func() // s.Writable, made by the first postWritable (events.go)
+	paused        bool
 	graceful      bool
 	abortive      bool
-	lastBacklog   int
 	sawSendQueue  bool
 	deadSent      bool // the NULL list of a dead socket was delivered (invariant 37)
 }
 
 func newConnEvents() *connEvents {
-	return &connEvents{retained: make(map[*dispatch.DataIndication]*indication), lastBacklog: -1}
+	return &connEvents{lastBacklog: -1} // retained is made by the first retained list
 }
 
 // connDispatch is the application's connection callbacks (nil if it gave none): the
@@ -332,6 +334,9 @@ func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, 
 			take = ind.n
 			if !ind.early { // else: already released while the callback ran
 				keep = true
+				if ce.retained == nil {
+					ce.retained = make(map[*dispatch.DataIndication]*indication)
+				}
 				ce.retained[&ind.list] = ind
 				ce.retainedBytes += ind.n
 			}

@@ -3,6 +3,8 @@
 package wsk
 
 import (
+	"sync"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
@@ -133,10 +135,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 		case o.flags&dispatch.FlagDrain != 0:
 			// Discard everything until the peer's FIN (Information stays 0: never more
 			// than the Buf's Length, which DRAIN requires to be 0).
-			if s.scratch == nil {
-				s.scratch = make([]byte, 16<<10)
-			}
-			n, err := readv(s.fd, [][]byte{s.scratch})
+			n, err := drainRead(s.fd)
 			switch {
 			case err == unix.EAGAIN:
 				s.readShortLocked(0, 1)
@@ -229,6 +228,11 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 			continue
 		}
 		if o.kind == opDisconnect {
+			// Once both directions are shut down Linux forgets the peer (getpeername says
+			// ENOTCONN): record it while the kernel still knows it (peerNameLocked).
+			if ap := peerAddrRaw(s.fd); ap.IsValid() {
+				s.peer, _ = toSockaddr(int(s.family), ap)
+			}
 			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
 				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
@@ -269,9 +273,6 @@ func (s *socket) connectDoneLocked(out *[]*op) {
 // connectedLocked marks the socket connected and finishes (or moves on) its connect op.
 func (s *socket) connectedLocked(o *op, out *[]*op) {
 	s.state |= stConnected | stBound
-	if sa, err := unix.Getpeername(s.fd); err == nil {
-		s.peer = sa // for GetRemoteAddress once both directions are shut down
-	}
 	if o.buf.Length == 0 {
 		s.finishLocked(o, irp.Success, 0, out)
 		return
@@ -281,4 +282,16 @@ func (s *socket) connectedLocked(o *op, out *[]*op) {
 	o.kind = opConnectSend
 	s.sendQ = append([]*op{o}, s.sendQ...)
 	s.pumpSendLocked(out)
+}
+
+// drainPool holds the buffers DRAIN receives discard into: a socket holds none of its own
+// (almost no socket ever drains, and every one would pay for it).
+var drainPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// drainRead reads and discards what waits in fd's receive queue, up to one buffer.
+func drainRead(fd int) (int, error) {
+	bp := drainPool.Get().(*[]byte)
+	n, err := readv(fd, [][]byte{*bp})
+	drainPool.Put(bp)
+	return n, err
 }

@@ -172,7 +172,7 @@ func (s *socket) sendDatagrams(bufs []dispatch.Buf, flags dispatch.Flags, remote
 		if !dst.IsValid() || dst.Port() == 0 {
 			st = irp.InvalidParameter
 		} else {
-			a.to, st = toSockaddr(s.family, dst)
+			a.to, st = toSockaddr(int(s.family), dst)
 		}
 	}
 	if st = s.admitAndQueueLocked(o, st, bytes, &s.sendQ); st != irp.Success {
@@ -267,7 +267,7 @@ func (s *socket) datagramIoctl(code uint32, in []byte, i *irp.IRP) irp.Status {
 	}
 	if code == dispatch.SIOWskSetSendToAddress {
 		if a.IsValid() {
-			if _, st := toSockaddr(s.family, a); st != irp.Success {
+			if _, st := toSockaddr(int(s.family), a); st != irp.Success {
 				return ctlDone(i, st, 0, nil)
 			}
 		}
@@ -279,7 +279,7 @@ func (s *socket) datagramIoctl(code uint32, in []byte, i *irp.IRP) irp.Status {
 		d.remote = netip.AddrPort{}
 		return ctlDone(i, irp.Success, 0, nil)
 	}
-	sa, st := toSockaddr(s.family, a)
+	sa, st := toSockaddr(int(s.family), a)
 	if st != irp.Success {
 		return ctlDone(i, st, 0, nil)
 	}

@@ -29,8 +29,10 @@ func killTransport(t *testing.T, ws *dispatch.Socket) {
 	s := sockOf(ws)
 	require.NoError(t, unix.Dup3(ep, s.fd, unix.O_CLOEXEC))
 	require.NoError(t, unix.Close(ep))
+	s.mu.Lock() // the posts are made under mu, as the provider's are
 	s.postReadable()
 	s.postWritable()
+	s.mu.Unlock()
 }
 
 // evDisable is SO_WSK_EVENT_CALLBACK with WSK_EVENT_DISABLE and an optional IRP.

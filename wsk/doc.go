@@ -131,6 +131,30 @@
 // Linux (connect with AF_UNSPEC); where the OS refuses that connect, the linger-0 reset
 // goes out when the socket closes.
 //
+// # Memory per connection
+//
+// An idle connection holds no goroutine, no IRP and no buffer: only its records. Their
+// budget, record by record (bytes as allocated, i.e. rounded to the allocator's size class;
+// TestPerConnectionBytes fails when a record outgrows it):
+//
+//	record                               bytes  what
+//	socket (socket.go)                     352  queues, state, the three rundown guards
+//	                                            (dispatch.Socket's, inflight, callbacks:
+//	                                            16 bytes each, the waiter block is made
+//	                                            when the socket closes)
+//	connEvents (conn_events.go)             64  with connection events on; its map of
+//	                                            retained lists is made by the first one
+//	engine.FD                               48  the registration; plus its table slot, 8
+//	Readable method value                   16  made once, so a post allocates nothing
+//	total                                  488
+//
+// What only a connection with data in flight needs comes from pools and goes back: the
+// op of a pending request (192), the indication a receive event reads into (64 KiB,
+// one per event being delivered), the buffer DRAIN discards into. Accepting allocates
+// only the records above: the acceptedConn that carries a new connection to its consumer
+// is pooled, the addresses are read onto the stack (accept_linux.go), and an accept
+// event gathers no closure.
+//
 // # WSK names and Go names
 //
 //	WskRegister                          Register(*ClientNPI, ...Option) (*Registration, irp.Status)

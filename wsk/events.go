@@ -21,8 +21,8 @@ import (
 // because close began). The IRPs of waiters whose events are no longer running are
 // completed with STATUS_SUCCESS after mu is released.
 type eventGate struct {
-	running dispatch.EventMask
 	waiters []disableWaiter
+	running dispatch.EventMask
 
 	// static holds the events enabled by WSK_SET_STATIC_EVENT_CALLBACKS when the socket
 	// was created (events_static.go). Set once before the socket is published and never
@@ -160,8 +160,20 @@ const connEventMask = dispatch.EventReceive | dispatch.EventDisconnect | dispatc
 // close began, Readable finds stClosing and an empty receive queue and does nothing.
 func (s *socket) postReadable() { s.post(s.readFn) }
 
-// postWritable is postReadable for s.Writable.
-func (s *socket) postWritable() { s.post(s.writeFn) }
+// postWritable is postReadable for s.Writable, called with mu held. Only the send backlog
+// event posts it, so the method value lives in connEvents, made the first time; a socket
+// without connection events (nothing of the provider posts for it) makes one each time.
+func (s *socket) postWritable() {
+	ce, _ := s.ext.(*connEvents)
+	if ce == nil {
+		s.post(s.Writable)
+		return
+	}
+	if ce.writeFn == nil {
+		ce.writeFn = s.Writable
+	}
+	s.post(ce.writeFn)
+}
 
 // post runs fn on the socket's loop. The posted queue is bounded (engine MaxPosted); when
 // it is full, a zero-delay timer (unbounded, also run on the loop) takes fn instead, so a

@@ -46,6 +46,13 @@ type listener struct {
 	pended      map[dispatch.InspectID]*acceptedConn
 	serial      uint32     // the last InspectID.SerialNumber handed out
 	told        deadNotice // which NULL events of a dead listener are settled (invariant 37)
+
+	// offer is the connection the accept event is about to be called with (one call at a
+	// time: serveListenLocked sets it with EventAccept begun in the gate, acceptOffered
+	// takes it); offerFn is s.acceptOffered, made once, so that an accept gathers no
+	// closure.
+	offer   *acceptedConn
+	offerFn func()
 }
 
 // deadNotice records, bit by bit, the NULL events a dead listener has settled
@@ -151,8 +158,10 @@ func (l *listener) readable(s *socket, after *[]func()) {
 	}
 	s.serveListenLocked(&out, after, true)
 	if len(out) > 0 {
-		// Completions first: prepend, so they run before any callback gathered here.
-		*after = append([]func(){func() { s.complete(out) }}, *after...)
+		// Completions first: prepend, so they run before any callback gathered here. A
+		// copy is captured: capturing out itself would put it on the heap at every call.
+		done := out
+		*after = append([]func(){func() { s.complete(done) }}, *after...)
 	}
 }
 
@@ -164,7 +173,7 @@ func (l *listener) writable(*socket, *[]func()) {}
 // queue may already hold connections whose edge went by. Called with or without mu.
 func (l *listener) kick(s *socket) {
 	if s.efd != nil {
-		s.efd.Loop().Post(s.Readable)
+		s.efd.Loop().Post(s.readFn) // made once at registration: a kick allocates nothing
 	}
 }
 
@@ -224,7 +233,24 @@ func (s *socket) serveListenLocked(out *[]*op, after *[]func(), onLoop bool) {
 		return
 	}
 	s.gate.beginLocked(dispatch.EventAccept)
-	*after = append(*after, func() { s.acceptEvent(c) })
+	l.offer = c
+	if l.offerFn == nil {
+		l.offerFn = s.acceptOffered
+	}
+	*after = append(*after, l.offerFn)
+}
+
+// acceptOffered calls the accept event with the connection serveListenLocked set aside
+// (listener.offer), once mu is released.
+func (s *socket) acceptOffered() {
+	s.mu.Lock()
+	c := s.lst.offer
+	s.lst.offer = nil
+	s.mu.Unlock()
+	if c == nil {
+		panic("wsk: accept event gathered with no connection offered (one accept call at a time)")
+	}
+	s.acceptEvent(c)
 }
 
 // firstAcceptLocked returns the oldest queued Accept IRP, or nil.

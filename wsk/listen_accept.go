@@ -4,6 +4,7 @@ package wsk
 
 import (
 	"net/netip"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -26,6 +27,16 @@ type acceptedConn struct {
 	id            dispatch.InspectID // conditional accept only
 }
 
+// acceptedPool recycles acceptedConn records: one per connection accepted, dead once the
+// connection is handed out (deliverToIRPLocked, acceptEvent). A record that takes another
+// way (held by a conditional listener, reset at close) is left to the collector.
+var acceptedPool = sync.Pool{New: func() any { return new(acceptedConn) }}
+
+func putAcceptedConn(c *acceptedConn) {
+	*c = acceptedConn{}
+	acceptedPool.Put(c)
+}
+
 // adoptSocket builds the record of a connection socket around fd, a connection accept4
 // returned (nonblocking, close-on-exec), and registers it with the engine. On failure
 // the caller still owns fd.
@@ -33,7 +44,7 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 	if st := r.reserveSocket(); st != irp.Success {
 		return nil, st
 	}
-	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: family, sotype: unix.SOCK_STREAM, fd: fd}
+	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: uint8(family), fd: fd}
 	s.state = stConnected | stBound
 	if st := r.registerSocket(s, &connectionTable); st != irp.Success {
 		return nil, st
@@ -47,7 +58,7 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 // other error means the listener is gone: STATUS_FILE_FORCED_CLOSED.
 func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 	for {
-		nfd, sa, err := sysAccept(s.fd)
+		nfd, remote, err := acceptRaw(s.fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN:
@@ -63,11 +74,9 @@ func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 			}
 			return nil, irp.FileForcedClosed
 		}
-		c := &acceptedConn{remote: fromSockaddr(sa)}
-		if lsa, err := unix.Getsockname(nfd); err == nil {
-			c.local = fromSockaddr(lsa)
-		}
-		ns, st := s.reg.adoptSocket(nfd, s.family)
+		c := acceptedPool.Get().(*acceptedConn)
+		c.remote, c.local = remote, localAddrRaw(nfd)
+		ns, st := s.reg.adoptSocket(nfd, int(s.family))
 		if st != irp.Success {
 			// Nobody will own it: reset it rather than let the peer wait.
 			setLingerZero(nfd)
@@ -75,7 +84,6 @@ func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 			s.reg.ctr.resetsSent.Add(1)
 			return nil, st
 		}
-		ns.peer = sa // not published yet: no lock needed
 		c.s = ns
 		return c, irp.Success
 	}
@@ -103,6 +111,7 @@ func (s *socket) deliverToIRPLocked(o *op, c *acceptedConn, out *[]*op) {
 	}
 	o.obj = &ns.ws
 	s.finishLocked(o, irp.Success, 0, out)
+	putAcceptedConn(c)
 }
 
 // listenAccept is WskAccept (listen sockets, and stream sockets once listening). Flags
@@ -148,6 +157,7 @@ func listenAccept(ws *dispatch.Socket, flags dispatch.Flags, acceptContext any,
 // (deadNotice, listen.go), and a connection offered after the NULL socket would be one
 // the application no longer expects.
 func (s *socket) acceptEvent(c *acceptedConn) {
+	defer putAcceptedConn(c) // runs last: nothing below keeps c
 	defer s.callbacks.Release()
 	defer s.endAcceptEvent()
 	s.mu.Lock()

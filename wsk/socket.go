@@ -74,35 +74,10 @@ type readinessExt interface {
 type socket struct {
 	ws     dispatch.Socket
 	reg    *Registration
-	cat    dispatch.SocketFlags
-	family int // unix.AF_INET or unix.AF_INET6
-	sotype int
 	fd     int
 	efd    *engine.FD
-
-	// socketContext and clientDispatch are what the application passed at creation: every
-	// event callback of clientDispatch gets socketContext.
-	socketContext  any
-	clientDispatch any
-
-	inflight  refcount.Rundown
-	callbacks refcount.Rundown
-
-	mu          sync.Mutex
-	state       sockState
-	sticky      irp.Status // the first terminal error; 0 while there is none (reset is reported once by Linux)
-	recvQ       []*op
-	sendQ       []*op // sends, a graceful disconnect, a ConnectEx's data, in submission order
-	connectOp   *op
-	npending    int // admitted IRPs not yet finished (Limits.MaxPendingPerSocket)
-	queuedBytes int // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
-	events      dispatch.EventMask
-	gate        eventGate // event callbacks running, disables waiting for them (events.go)
-	scratch     []byte    // DRAIN receives discard into it
-	ext         readinessExt
-	lst         *listener     // listen and stream sockets: the listening side (listen.go)
-	peer        unix.Sockaddr // the remote address, recorded when the connection was made (conn.go peerNameLocked)
-
+	cat    dispatch.SocketFlags
+	family uint8 // unix.AF_INET or unix.AF_INET6
 	// rdDrained: a read of a connection took less than it asked for since the last
 	// Readable began, so the kernel's receive queue was empty then, and the next arrival
 	// brings an edge (engine.HangupHandler). The receive event then neither reads again
@@ -113,13 +88,38 @@ type socket struct {
 	// handled must complete the call at once (pending iff asynchronous).
 	rdDrained bool
 	hupSeen   bool // an edge carried EPOLLRDHUP, EPOLLHUP or EPOLLERR
+	// cancelKeepsSent: SOCancelKeepsSent; a cancelled partial send keeps the connection.
+	cancelKeepsSent bool
 
-	cancelKeepsSent bool // SOCancelKeepsSent: a cancelled partial send keeps the connection
+	// socketContext and clientDispatch are what the application passed at creation: every
+	// event callback of clientDispatch gets socketContext.
+	socketContext  any
+	clientDispatch any
 
-	// readFn and writeFn are s.Readable and s.Writable, made once when the socket is
-	// registered (before s.efd is set, which post tests): a method value taken at each
-	// post would be one allocation per wake-up.
-	readFn, writeFn func()
+	inflight  refcount.Rundown
+	callbacks refcount.Rundown
+
+	mu     sync.Mutex
+	state  sockState
+	sticky irp.Status // the first terminal error; 0 while there is none (reset is reported once by Linux)
+	events dispatch.EventMask
+	// npending counts the admitted IRPs not yet finished (Limits.MaxPendingPerSocket). 32
+	// bits: 2^31 requests pending on one socket would need hundreds of GB of records.
+	npending int32
+
+	recvQ       []*op
+	sendQ       []*op // sends, a graceful disconnect, a ConnectEx's data, in submission order
+	connectOp   *op
+	queuedBytes int       // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
+	gate        eventGate // event callbacks running, disables waiting for them (events.go)
+	ext         readinessExt
+	lst         *listener     // listen and stream sockets: the listening side (listen.go)
+	peer        unix.Sockaddr // the remote address, recorded before our FIN (conn.go peerNameLocked)
+
+	// readFn is s.Readable, made once when the socket is registered (before s.efd is set,
+	// which post tests): a method value taken at each post would be one allocation per
+	// wake-up. s.Writable's (posted only by the send backlog event) is connEvents.writeFn.
+	readFn func()
 }
 
 // readShortLocked records a read that returned n of the asked bytes (see rdDrained).
@@ -186,7 +186,7 @@ func (s *socket) admitLocked(o *op, bytes int) irp.Status {
 	// The byte bound applies only to requests that pin send bytes: a receive, an
 	// accept or a bare disconnect must still be admitted while a large send (always
 	// admitted when it is the first, or it could never go) holds more than the bound.
-	if s.npending >= lim.MaxPendingPerSocket ||
+	if int(s.npending) >= lim.MaxPendingPerSocket ||
 		(bytes > 0 && s.queuedBytes > 0 && s.queuedBytes+bytes > lim.MaxQueuedBytesPerSocket) {
 		s.reg.ctr.limitRejections.Add(1)
 		return irp.InsufficientResources

@@ -85,7 +85,9 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 			// 6. Reset the connection unless it is disconnected in both directions.
 			//    A connection the kernel already finished (both FINs acknowledged while
 			//    the peer's was never read, or a reset no call met) has nothing left to
-			//    reset: no RST goes out, so none is counted in Stats.ResetsSent.
+			//    reset: no RST goes out, so none is counted in Stats.ResetsSent. The
+			//    kernel may have finished it before the loop saw the edge that says so:
+			//    only the probe (tcpFinished, one system call) knows.
 			s.mu.Lock()
 			st := s.state
 			s.mu.Unlock()

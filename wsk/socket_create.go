@@ -73,7 +73,7 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 		r.unreserveSocket()
 		return nil, irp.FromError(err)
 	}
-	s := &socket{reg: r, cat: cat, family: family, sotype: sotype, fd: fd,
+	s := &socket{reg: r, cat: cat, family: uint8(family), fd: fd,
 		socketContext: socketContext, clientDispatch: clientDispatch}
 	if st := r.registerSocket(s, table); st != irp.Success {
 		_ = unix.Close(fd)
@@ -95,7 +95,7 @@ func (r *Registration) registerSocket(s *socket, table any) irp.Status {
 		r.unreserveSocket()
 		return irp.FromError(err)
 	}
-	s.readFn, s.writeFn = s.Readable, s.Writable // made once: postReadable/postWritable allocate nothing
+	s.readFn = s.Readable // made once: postReadable allocates nothing
 	s.efd = efd
 	r.ctr.socketsCreated.Add(1)
 	return irp.Success

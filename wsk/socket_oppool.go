@@ -27,7 +27,7 @@ import (
 // uses: one method value per record, not per pending IRP.
 var opPool = sync.Pool{New: func() any { return new(op) }}
 
-// newIOOp returns a recycled op for a WskSend or WskReceive.
+// newIOOp returns a recycled op for a WskSend, a WskReceive or a graceful WskDisconnect.
 func newIOOp(i *irp.IRP, kind opKind, buf *dispatch.Buf, flags dispatch.Flags) *op {
 	o := opPool.Get().(*op)
 	o.i, o.kind, o.buf, o.flags = i, kind, *buf, flags

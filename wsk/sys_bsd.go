@@ -3,6 +3,7 @@
 package wsk
 
 import (
+	"net/netip"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -62,3 +63,31 @@ func prepareFD(fd int) error {
 
 // acceptTransient: no errors beyond the ones every Unix reports.
 func acceptTransient(error) bool { return false }
+
+// acceptRaw is sysAccept with the peer's address as a netip.AddrPort (accept_linux.go
+// has Linux's allocation-free form).
+func acceptRaw(lfd int) (int, netip.AddrPort, error) {
+	nfd, sa, err := sysAccept(lfd)
+	if err != nil {
+		return -1, netip.AddrPort{}, err
+	}
+	return nfd, fromSockaddr(sa), nil
+}
+
+// localAddrRaw is getsockname(2) as a netip.AddrPort (the zero value on error).
+func localAddrRaw(fd int) netip.AddrPort {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return fromSockaddr(sa)
+}
+
+// peerAddrRaw is getpeername(2) as a netip.AddrPort (the zero value on error).
+func peerAddrRaw(fd int) netip.AddrPort {
+	sa, err := unix.Getpeername(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return fromSockaddr(sa)
+}

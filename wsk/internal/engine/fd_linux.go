@@ -57,9 +57,14 @@ func (l *Loop) register(fd int, h Handler) (*FD, error) {
 		return nil, ErrClosed
 	}
 	// The table entry goes in before EPOLL_CTL_ADD so the first event
-	// finds it.
-	for fd >= len(l.fds) {
-		l.fds = append(l.fds, nil)
+	// finds it. It grows by doubling: append's growth of large slices
+	// (1.25x) would leave about four times the table's size as garbage
+	// while thousands of connections arrive.
+	if fd >= len(l.fds) {
+		n := max(fd+1, 2*len(l.fds), 64)
+		t := make([]*FD, n)
+		copy(t, l.fds)
+		l.fds = t
 	}
 	old := l.fds[fd]
 	l.fds[fd] = f
