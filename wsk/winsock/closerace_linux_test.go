@@ -20,7 +20,8 @@ import (
 // routine), and a second closesocket. Each call is refused (WSAENOTSOCK) or started;
 // every started one completes exactly once (success, or WSA_OPERATION_ABORTED);
 // exactly one of the two closes succeeds. Every outcome is observed (invariants 46,
-// 51, 52).
+// 51, 52): a third of the rounds pin the order (the closes wait until the call was issued),
+// so that the started outcomes happen however the scheduler treats the free races.
 func TestCloseRacesOverlappedCalls(t *testing.T) {
 	w, th := session(t)
 	ln := peerListener(t)
@@ -51,8 +52,13 @@ func TestCloseRacesOverlappedCalls(t *testing.T) {
 		}
 		var wg sync.WaitGroup
 		wg.Add(3)
+		pinned := it%3 == 0
+		issued := make(chan struct{}) // closed once the call returned (pinned rounds wait for it)
+		var issueOnce sync.Once
+		markIssued := func() { issueOnce.Do(func() { close(issued) }) }
 		go func() { // the caller, on its own thread context
 			defer wg.Done()
+			defer markIssued()
 			ct, err := threadFor(th)
 			if !assert.NoError(t, err) {
 				return
@@ -79,6 +85,7 @@ func TestCloseRacesOverlappedCalls(t *testing.T) {
 			case 3:
 				_, err = ct.WSARecvFrom(s, buf, &flags, nil, ov, cr)
 			}
+			markIssued()
 			if c := code(err); c != 0 && c != irp.WSAIOPending {
 				assert.Contains(t, []winsock.WSAError{irp.WSAENOTSOCK}, c, "refused with %v", err)
 				refused.Add(1)
@@ -124,6 +131,9 @@ func TestCloseRacesOverlappedCalls(t *testing.T) {
 					return
 				}
 				defer closeThread(th, ct)
+				if pinned {
+					<-issued
+				}
 				switch c := code(ct.Closesocket(s)); c {
 				case 0:
 					closeOK.Add(1)
