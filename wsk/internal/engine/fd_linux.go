@@ -11,10 +11,13 @@ import (
 // FD is one registration of a descriptor with a loop. The descriptor
 // stays owned by the caller: the engine never closes it.
 type FD struct {
-	loop         *Loop
-	fd           int
-	seq          uint32 // tag in the epoll data; events with another tag are stale
-	h            Handler
+	loop *Loop
+	h    Handler
+	port *portFD // non-nil: a registration with the portable engine; the rest is unused
+	// fd is 32 bits, as the kernel's descriptor numbers are, so that the record stays in
+	// its 48-byte size class (wsk's per-connection budget).
+	fd           int32
+	seq          uint32      // tag in the epoll data; events with another tag are stale
 	unregistered atomic.Bool // set once, before Unregister returns; checked before every handler call
 
 	// inHandler is set by the loop around each handler call of this FD (set before the
@@ -24,8 +27,6 @@ type FD struct {
 	// sees unregistered and calls nothing, or UnregisterFunc sees the call in progress
 	// and hands fn to the loop. Never both missed.
 	inHandler atomic.Bool
-
-	port *portFD // non-nil: a registration with the portable engine; the rest is unused
 }
 
 // Sysfd returns the registered descriptor number.
@@ -33,7 +34,7 @@ func (f *FD) Sysfd() int {
 	if f.port != nil {
 		return f.port.fd
 	}
-	return f.fd
+	return int(f.fd)
 }
 
 // Loop returns the loop that calls this descriptor's handler.
@@ -45,7 +46,7 @@ func (f *FD) Loop() *Loop {
 }
 
 func (l *Loop) register(fd int, h Handler) (*FD, error) {
-	f := &FD{loop: l, fd: fd, seq: l.e.nextSeq(), h: h}
+	f := &FD{loop: l, fd: int32(fd), seq: l.e.nextSeq(), h: h}
 	ev := unix.EpollEvent{
 		Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
 		Fd:     int32(fd),
@@ -117,7 +118,7 @@ func (f *FD) unregister(del bool) error {
 		return ErrNotRegistered
 	}
 	f.unregistered.Store(true)
-	if f.fd < len(l.fds) && l.fds[f.fd] == f {
+	if int(f.fd) < len(l.fds) && l.fds[f.fd] == f {
 		l.fds[f.fd] = nil
 	}
 	l.st.registered.Add(-1)
@@ -128,7 +129,7 @@ func (f *FD) unregister(del bool) error {
 	// this loop ordered. ENOENT/EBADF mean the owner closed the fd
 	// early; the kernel already dropped it from the set, which is the
 	// state we want.
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, f.fd, nil); err != nil &&
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, int(f.fd), nil); err != nil &&
 		err != unix.ENOENT && err != unix.EBADF {
 		return err
 	}
