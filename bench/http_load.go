@@ -133,55 +133,24 @@ func headerValue(line []byte, name string) ([]byte, bool) {
 
 // runHTTPLoad is runEcho's closed loop with HTTP requests.
 func runHTTPLoad(hcs []*httpClientConn, payload int, warm, dur time.Duration, res *loadResult) {
-	start := time.Now()
-	measureAt := start.Add(warm)
-	end := measureAt.Add(dur)
-	var (
-		mu     sync.Mutex
-		total  hist
-		reqs   uint64
-		errs   uint64
-		wg     sync.WaitGroup
-		marker sync.Once
-	)
-	go func() {
-		time.Sleep(time.Until(measureAt))
-		marker.Do(func() { fmt.Println("measuring") })
-	}()
-	for _, hc := range hcs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := new(hist)
-			var n, e uint64
-			_ = hc.c.SetDeadline(end.Add(5 * time.Second))
-			for {
-				t0 := time.Now()
-				if !t0.Before(end) {
-					break
-				}
-				if err := hc.roundTrip(payload); err != nil {
-					if !errors.Is(err, os.ErrDeadlineExceeded) && err != io.EOF {
-						e++
-					}
-					break
-				}
-				if !t0.Before(measureAt) {
-					h.record(time.Since(t0))
-					n++
-				}
+	runLoad(len(hcs), warm, dur, res, func(i int, w loadWindow, h *hist) (n, e uint64) {
+		hc := hcs[i]
+		_ = hc.c.SetDeadline(w.end.Add(5 * time.Second))
+		for {
+			t0 := time.Now()
+			if !t0.Before(w.end) {
+				return n, e
 			}
-			mu.Lock()
-			total.merge(h)
-			reqs += n
-			errs += e
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	marker.Do(func() { fmt.Println("measuring") })
-	res.Requests = reqs
-	res.Errors += errs
-	res.Seconds = dur.Seconds()
-	res.P50us, res.P99us, res.P999us = total.quantile(0.5), total.quantile(0.99), total.quantile(0.999)
+			if err := hc.roundTrip(payload); err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) && err != io.EOF {
+					e++
+				}
+				return n, e
+			}
+			if !t0.Before(w.measureAt) {
+				h.record(time.Since(t0))
+				n++
+			}
+		}
+	})
 }

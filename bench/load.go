@@ -125,13 +125,63 @@ func dialAll(target string, n int) ([]net.Conn, int, bool) {
 // runs from the scheduled time, so a stalled server is charged for every
 // request it delayed (no coordinated omission).
 func runEcho(cs []net.Conn, size int, warm, dur time.Duration, rate float64, res *loadResult) {
-	start := time.Now()
-	measureAt := start.Add(warm)
-	end := measureAt.Add(dur)
 	var interval time.Duration
 	if rate > 0 {
 		interval = time.Duration(float64(len(cs)) / rate * float64(time.Second))
 	}
+	runLoad(len(cs), warm, dur, res, func(i int, w loadWindow, h *hist) (n, e uint64) {
+		c := cs[i]
+		out := make([]byte, size)
+		in := make([]byte, size)
+		_ = c.SetDeadline(w.end.Add(5 * time.Second))
+		intended := time.Now()
+		if interval > 0 {
+			// Spread first sends over one interval.
+			intended = w.start.Add(interval * time.Duration(i) / time.Duration(len(cs)))
+		}
+		for {
+			if interval > 0 {
+				if d := time.Until(intended); d > 0 {
+					time.Sleep(d)
+				}
+			}
+			if !intended.Before(w.end) {
+				return n, e
+			}
+			if _, err := c.Write(out); err != nil {
+				return n, e + 1
+			}
+			if _, err := io.ReadFull(c, in); err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					e++
+				}
+				return n, e
+			}
+			done := time.Now()
+			if !intended.Before(w.measureAt) {
+				h.record(done.Sub(intended))
+				n++
+			}
+			if interval > 0 {
+				intended = intended.Add(interval)
+			} else {
+				intended = done
+			}
+		}
+	})
+}
+
+// loadWindow is the time line of one measured run: from start, a warm-up until
+// measureAt, then the measured window until end.
+type loadWindow struct{ start, measureAt, end time.Time }
+
+// runLoad drives n connections, each with drive on a goroutine of its own, through a
+// warm-up of warm and a measured window of dur; drive records the latencies it measured
+// into h and returns its requests and errors. res gets the totals and the quantiles.
+func runLoad(n int, warm, dur time.Duration, res *loadResult, drive func(i int, w loadWindow, h *hist) (reqs, errs uint64)) {
+	w := loadWindow{start: time.Now()}
+	w.measureAt = w.start.Add(warm)
+	w.end = w.measureAt.Add(dur)
 	var (
 		mu     sync.Mutex
 		total  hist
@@ -141,56 +191,18 @@ func runEcho(cs []net.Conn, size int, warm, dur time.Duration, rate float64, res
 		marker sync.Once
 	)
 	go func() {
-		time.Sleep(time.Until(measureAt))
+		time.Sleep(time.Until(w.measureAt))
 		marker.Do(func() { fmt.Println("measuring") })
 	}()
-	for i, c := range cs {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			h := new(hist)
-			var n, e uint64
-			out := make([]byte, size)
-			in := make([]byte, size)
-			_ = c.SetDeadline(end.Add(5 * time.Second))
-			intended := time.Now()
-			if interval > 0 {
-				// Spread first sends over one interval.
-				intended = start.Add(interval * time.Duration(i) / time.Duration(len(cs)))
-			}
-			for {
-				if interval > 0 {
-					if d := time.Until(intended); d > 0 {
-						time.Sleep(d)
-					}
-				}
-				if !intended.Before(end) {
-					break
-				}
-				if _, err := c.Write(out); err != nil {
-					e++
-					break
-				}
-				if _, err := io.ReadFull(c, in); err != nil {
-					if !errors.Is(err, os.ErrDeadlineExceeded) {
-						e++
-					}
-					break
-				}
-				done := time.Now()
-				if !intended.Before(measureAt) {
-					h.record(done.Sub(intended))
-					n++
-				}
-				if interval > 0 {
-					intended = intended.Add(interval)
-				} else {
-					intended = done
-				}
-			}
+			r, e := drive(i, w, h)
 			mu.Lock()
 			total.merge(h)
-			reqs += n
+			reqs += r
 			errs += e
 			mu.Unlock()
 		}()
