@@ -40,6 +40,9 @@ func TestCleanupEndsBlockedCallsAndOpenSockets(t *testing.T) {
 		}
 	}()
 	require.Eventually(t, func() bool { return t2.SleepEx(0, false) == winsock.WaitFailed }, waitLimit, time.Millisecond)
+	// t2 busy is not yet "blocked in the receive": wait until its WskReceive is pending too
+	// (s2's overlapped receive is the other one).
+	require.Eventually(t, func() bool { return w.Stats().WSK.IRPsPending >= 2 }, waitLimit, time.Millisecond)
 	require.NoError(t, w.CloseThread(th))
 	require.NoError(t, w.WSACleanup())
 	require.Equal(t, irp.WSAEINTR, code(<-blocked))
