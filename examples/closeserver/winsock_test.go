@@ -23,7 +23,7 @@ func startWinsockServer(t *testing.T) *server {
 	return srv
 }
 
-// What a plain peer observes of the Winsock close paths (issue 9's closeserver list).
+// What a plain peer observes of the Winsock close paths, command by command.
 func TestWinsockServerClosePaths(t *testing.T) {
 	srv := startWinsockServer(t)
 
