@@ -78,10 +78,7 @@ type Loop struct {
 	fds      []*FD
 	fdclosed bool
 
-	// Timers, guarded by tmu.
-	tmu     sync.Mutex
-	timers  timerHeap
-	tclosed bool
+	timers timerQueue
 
 	events []unix.EpollEvent // reused epoll_wait buffer (loop-owned)
 
@@ -282,12 +279,11 @@ func (l *Loop) prepareSleep() int {
 // timeoutMs returns the epoll_wait timeout: until the earliest timer, or
 // forever (-1).
 func (l *Loop) timeoutMs() int {
-	l.tmu.Lock()
-	defer l.tmu.Unlock()
-	if len(l.timers) == 0 {
+	when, ok := l.timers.next()
+	if !ok {
 		return -1
 	}
-	d := time.Until(l.timers[0].when)
+	d := time.Until(when)
 	if d <= 0 {
 		return 0
 	}
@@ -429,14 +425,7 @@ func (l *Loop) shutdown() {
 	}
 	l.fdmu.Unlock()
 
-	l.tmu.Lock()
-	l.tclosed = true
-	for _, t := range l.timers {
-		t.index = -1
-	}
-	clear(l.timers)
-	l.timers = l.timers[:0]
-	l.tmu.Unlock()
+	l.timers.close()
 
 	// Close the queue first so Post fails from now on and UnregisterFunc
 	// runs inline (safe: no handler can run any more), then run what was

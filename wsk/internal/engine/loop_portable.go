@@ -39,9 +39,7 @@ type portLoop struct {
 	batch      []func()    // loop-owned copy of the drained queue, reused
 	readyBatch []readyNote // loop-owned copy of ready, reused
 
-	tmu     sync.Mutex
-	timers  portTimerHeap
-	tclosed bool
+	timers timerQueue
 
 	st portStats
 }
@@ -170,12 +168,11 @@ func (l *portLoop) sleep() {
 
 // untilTimer returns the time until the earliest timer, ok false when there is none.
 func (l *portLoop) untilTimer() (time.Duration, bool) {
-	l.tmu.Lock()
-	defer l.tmu.Unlock()
-	if len(l.timers) == 0 {
+	when, ok := l.timers.next()
+	if !ok {
 		return 0, false
 	}
-	return time.Until(l.timers[0].when), true
+	return time.Until(when), true
 }
 
 // dispatchReady delivers the notes queued so far. Each note's pending flag is cleared
@@ -275,14 +272,7 @@ func (l *portLoop) runPosted() {
 // already): drop the timers, close the queue (Post fails, UnregisterFunc runs inline),
 // then run what it accepted before, once, and drop the readiness notes.
 func (l *portLoop) shutdown() {
-	l.tmu.Lock()
-	l.tclosed = true
-	for _, t := range l.timers {
-		t.index = -1
-	}
-	clear(l.timers)
-	l.timers = l.timers[:0]
-	l.tmu.Unlock()
+	l.timers.close()
 
 	l.qmu.Lock()
 	l.qclosed = true
