@@ -195,14 +195,10 @@ func (f *portFD) unregisterFunc(fn func()) error {
 		return err
 	}
 	l := f.loop
-	l.qmu.Lock()
-	if l.qclosed {
-		l.qmu.Unlock()
+	if !l.posts.postUnreg(fn) {
 		fn()
 		return err
 	}
-	l.unregs = append(l.unregs, fn)
-	l.qmu.Unlock()
 	l.wake()
 	return err
 }

@@ -63,14 +63,7 @@ type Loop struct {
 	wakeMu     sync.RWMutex
 	evfdClosed bool
 
-	// Post queue: a ring bounded by len(ring), guarded by qmu.
-	qmu     sync.Mutex
-	ring    []func()
-	qhead   int
-	qlen    int
-	unregs  []func() // UnregisterFunc callbacks; bounded by registered fds, never refused
-	qclosed bool     // loop has exited: Post fails, UnregisterFunc runs inline
-	batch   []func() // loop-owned copy of the drained queue, reused
+	posts postQueue
 
 	// Descriptor table indexed by fd, guarded by fdmu. Events look up the
 	// current registration and compare its seq with the event's tag.
@@ -135,7 +128,7 @@ func newLoop(e *Engine, index, maxPosted int) (*Loop, error) {
 		evfd:   evfd,
 		epf:    epf,
 		epconn: epconn,
-		ring:   make([]func(), maxPosted),
+		posts:  newPostQueue(maxPosted),
 		events: make([]unix.EpollEvent, maxEvents),
 	}
 	l.pollFn = func(uintptr) bool {
@@ -169,14 +162,9 @@ func (l *Loop) Post(fn func()) bool {
 	if fn == nil {
 		return false
 	}
-	l.qmu.Lock()
-	if l.qclosed || l.qlen == len(l.ring) {
-		l.qmu.Unlock()
+	if !l.posts.post(fn) {
 		return false
 	}
-	l.ring[(l.qhead+l.qlen)%len(l.ring)] = fn
-	l.qlen++
-	l.qmu.Unlock()
 	l.wake()
 	return true
 }
@@ -267,9 +255,9 @@ func (l *Loop) prepareSleep() int {
 	if l.stop.Load() {
 		return 0
 	}
-	l.qmu.Lock()
-	pending := l.qlen > 0 || len(l.unregs) > 0
-	l.qmu.Unlock()
+	l.posts.mu.Lock()
+	pending := l.posts.pendingLocked()
+	l.posts.mu.Unlock()
 	if pending {
 		return 0
 	}
@@ -379,26 +367,7 @@ func (l *Loop) recoverUser() {
 // wait for the next turn, so a function that re-posts itself cannot
 // starve I/O.
 func (l *Loop) runPosted() {
-	l.qmu.Lock()
-	if l.qlen == 0 && len(l.unregs) == 0 {
-		l.qmu.Unlock()
-		return
-	}
-	// UnregisterFunc callbacks first: they run after their deregistration,
-	// and running them early releases descriptors sooner.
-	b := append(l.batch[:0], l.unregs...)
-	clear(l.unregs)
-	l.unregs = l.unregs[:0]
-	nUnreg := len(b)
-	for l.qlen > 0 {
-		i := l.qhead
-		b = append(b, l.ring[i])
-		l.ring[i] = nil
-		l.qhead = (i + 1) % len(l.ring)
-		l.qlen--
-	}
-	l.qhead = 0
-	l.qmu.Unlock()
+	b, nUnreg := l.posts.drain()
 	for i, fn := range b {
 		if i >= nUnreg {
 			l.st.posts.Add(1)
@@ -406,7 +375,7 @@ func (l *Loop) runPosted() {
 		l.call(fn)
 		b[i] = nil
 	}
-	l.batch = b[:0]
+	l.posts.recycle(b)
 }
 
 // shutdown runs on the loop goroutine after stop: it deregisters every
@@ -431,9 +400,9 @@ func (l *Loop) shutdown() {
 	// runs inline (safe: no handler can run any more), then run what was
 	// accepted before, exactly once. A drained function that posts again
 	// gets false, so this cannot loop.
-	l.qmu.Lock()
-	l.qclosed = true
-	l.qmu.Unlock()
+	l.posts.mu.Lock()
+	l.posts.closed = true
+	l.posts.mu.Unlock()
 	l.runPosted()
 	l.wakeMu.Lock()
 	l.evfdClosed = true

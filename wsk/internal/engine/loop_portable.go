@@ -3,7 +3,6 @@
 package engine
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -27,16 +26,10 @@ type portLoop struct {
 	sleepTimer  *time.Timer   // stopped unless the loop sleeps with a timer due
 
 	// Post queue (a ring bounded by len(ring)), UnregisterFunc callbacks and readiness
-	// notifications, all guarded by qmu. ready holds at most one entry per registered
+	// notifications, all guarded by posts.mu. ready holds at most one entry per registered
 	// descriptor and direction (portFD.pending), so it is bounded by 2 × registrations.
-	qmu        sync.Mutex
-	ring       []func()
-	qhead      int
-	qlen       int
-	unregs     []func()
+	posts      postQueue
 	ready      []readyNote
-	qclosed    bool
-	batch      []func()    // loop-owned copy of the drained queue, reused
 	readyBatch []readyNote // loop-owned copy of ready, reused
 
 	timers timerQueue
@@ -69,7 +62,7 @@ func newPortLoop(e *portEngine, index, maxPosted int) *portLoop {
 		index:      index,
 		wakeCh:     make(chan struct{}, 1),
 		sleepTimer: t,
-		ring:       make([]func(), maxPosted),
+		posts:      newPostQueue(maxPosted),
 	}
 	l.facade.port = l
 	return l
@@ -80,14 +73,9 @@ func (l *portLoop) post(fn func()) bool {
 	if fn == nil {
 		return false
 	}
-	l.qmu.Lock()
-	if l.qclosed || l.qlen == len(l.ring) {
-		l.qmu.Unlock()
+	if !l.posts.post(fn) {
 		return false
 	}
-	l.ring[(l.qhead+l.qlen)%len(l.ring)] = fn
-	l.qlen++
-	l.qmu.Unlock()
 	l.wake()
 	return true
 }
@@ -95,13 +83,13 @@ func (l *portLoop) post(fn func()) bool {
 // notify queues a readiness note from a waiter goroutine. The caller won the FD's
 // pending flag for dir, so the note is the only one of its kind in the queue.
 func (l *portLoop) notify(f *portFD, dir int) {
-	l.qmu.Lock()
-	if l.qclosed {
-		l.qmu.Unlock()
+	l.posts.mu.Lock()
+	if l.posts.closed {
+		l.posts.mu.Unlock()
 		return
 	}
 	l.ready = append(l.ready, readyNote{f: f, dir: dir})
-	l.qmu.Unlock()
+	l.posts.mu.Unlock()
 	l.wake()
 }
 
@@ -139,9 +127,9 @@ func (l *portLoop) sleep() {
 	if l.stop.Load() {
 		return
 	}
-	l.qmu.Lock()
-	pending := l.qlen > 0 || len(l.unregs) > 0 || len(l.ready) > 0
-	l.qmu.Unlock()
+	l.posts.mu.Lock()
+	pending := l.posts.pendingLocked() || len(l.ready) > 0
+	l.posts.mu.Unlock()
 	if pending {
 		return
 	}
@@ -179,14 +167,14 @@ func (l *portLoop) untilTimer() (time.Duration, bool) {
 // before its handler runs: an edge during the call queues a new note, so no readiness
 // the handler did not consume is lost.
 func (l *portLoop) dispatchReady() {
-	l.qmu.Lock()
+	l.posts.mu.Lock()
 	if len(l.ready) == 0 {
-		l.qmu.Unlock()
+		l.posts.mu.Unlock()
 		return
 	}
 	b := l.readyBatch[:0]
 	b, l.ready = l.ready, b
-	l.qmu.Unlock()
+	l.posts.mu.Unlock()
 	for i := range b {
 		l.deliver(b[i].f, b[i].dir)
 		b[i] = readyNote{}
@@ -240,24 +228,7 @@ func (l *portLoop) recoverUser() {
 // runPosted drains the queue once: UnregisterFunc callbacks first, then the posts
 // accepted so far (a function that re-posts itself waits for the next turn).
 func (l *portLoop) runPosted() {
-	l.qmu.Lock()
-	if l.qlen == 0 && len(l.unregs) == 0 {
-		l.qmu.Unlock()
-		return
-	}
-	b := append(l.batch[:0], l.unregs...)
-	clear(l.unregs)
-	l.unregs = l.unregs[:0]
-	nUnreg := len(b)
-	for l.qlen > 0 {
-		i := l.qhead
-		b = append(b, l.ring[i])
-		l.ring[i] = nil
-		l.qhead = (i + 1) % len(l.ring)
-		l.qlen--
-	}
-	l.qhead = 0
-	l.qmu.Unlock()
+	b, nUnreg := l.posts.drain()
 	for i, fn := range b {
 		if i >= nUnreg {
 			l.st.posts.Add(1)
@@ -265,7 +236,7 @@ func (l *portLoop) runPosted() {
 		l.call(fn)
 		b[i] = nil
 	}
-	l.batch = b[:0]
+	l.posts.recycle(b)
 }
 
 // shutdown runs on the loop after stop (Engine.Close deregistered the descriptors
@@ -274,17 +245,15 @@ func (l *portLoop) runPosted() {
 func (l *portLoop) shutdown() {
 	l.timers.close()
 
-	l.qmu.Lock()
-	l.qclosed = true
+	l.posts.mu.Lock()
+	l.posts.closed = true
 	clear(l.ready)
 	l.ready = l.ready[:0]
-	l.qmu.Unlock()
+	l.posts.mu.Unlock()
 	l.runPosted()
 }
 
 // queued returns the number of functions in the post queue and its bound.
 func (l *portLoop) queued() (n, bound int) {
-	l.qmu.Lock()
-	defer l.qmu.Unlock()
-	return l.qlen, len(l.ring)
+	return l.posts.queued()
 }

@@ -62,11 +62,11 @@ func (q *timerQueue) popDue(now time.Time) (fn func(), ok bool) {
 // next returns when the earliest timer is due; ok false when there is none.
 func (q *timerQueue) next() (when time.Time, ok bool) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.heap) == 0 {
-		return time.Time{}, false
+	if len(q.heap) > 0 {
+		when, ok = q.heap[0].when, true
 	}
-	return q.heap[0].when, true
+	q.mu.Unlock()
+	return when, ok
 }
 
 // close drops every pending timer (each then reports stopped false) and refuses
