@@ -130,13 +130,7 @@ func (e *Engine) Stats() Stats {
 	}
 	var s Stats
 	for _, l := range e.loops {
-		s.Registered += l.st.registered.Load()
-		s.Events += l.st.events.Load()
-		s.StaleEvents += l.st.stale.Load()
-		s.Posts += l.st.posts.Load()
-		s.TimersFired += l.st.timers.Load()
-		s.Panics += l.st.panics.Load()
-		s.Wakeups += l.st.wakeups.Load()
+		l.st.addTo(&s)
 	}
 	return s
 }

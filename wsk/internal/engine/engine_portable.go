@@ -120,14 +120,7 @@ func (e *portEngine) loopFacades() []*Loop {
 func (e *portEngine) stats() Stats {
 	var s Stats
 	for _, l := range e.loops {
-		s.Registered += l.st.registered.Load()
-		s.Events += l.st.events.Load()
-		s.StaleEvents += l.st.stale.Load()
-		s.Posts += l.st.posts.Load()
-		s.TimersFired += l.st.timers.Load()
-		s.Panics += l.st.panics.Load()
-		s.Wakeups += l.st.wakeups.Load()
-		s.Waiters += l.st.waiters.Load()
+		l.st.addTo(&s)
 	}
 	return s
 }

@@ -63,7 +63,7 @@ type Loop struct {
 	wakeMu     sync.RWMutex
 	evfdClosed bool
 
-	posts postQueue
+	loopCore // post queue, timers, counters, running user functions
 
 	// Descriptor table indexed by fd, guarded by fdmu. Events look up the
 	// current registration and compare its seq with the event's tag.
@@ -71,23 +71,9 @@ type Loop struct {
 	fds      []*FD
 	fdclosed bool
 
-	timers timerQueue
-
 	events []unix.EpollEvent // reused epoll_wait buffer (loop-owned)
 
-	st loopStats
-
 	port *portLoop // non-nil: a loop of the portable engine; the rest is unused
-}
-
-type loopStats struct {
-	registered atomic.Int64
-	events     atomic.Uint64
-	stale      atomic.Uint64
-	posts      atomic.Uint64
-	timers     atomic.Uint64
-	panics     atomic.Uint64
-	wakeups    atomic.Uint64
 }
 
 func newLoop(e *Engine, index, maxPosted int) (*Loop, error) {
@@ -122,14 +108,14 @@ func newLoop(e *Engine, index, maxPosted int) (*Loop, error) {
 		return nil, err
 	}
 	l := &Loop{
-		e:      e,
-		index:  index,
-		epfd:   epfd,
-		evfd:   evfd,
-		epf:    epf,
-		epconn: epconn,
-		posts:  newPostQueue(maxPosted),
-		events: make([]unix.EpollEvent, maxEvents),
+		e:        e,
+		index:    index,
+		epfd:     epfd,
+		evfd:     evfd,
+		epf:      epf,
+		epconn:   epconn,
+		loopCore: newLoopCore(maxPosted, e.onPanic),
+		events:   make([]unix.EpollEvent, maxEvents),
 	}
 	l.pollFn = func(uintptr) bool {
 		l.polled = l.pollNow()
@@ -342,40 +328,6 @@ func (l *Loop) callHandler(h Handler, readable bool) {
 	} else {
 		h.Writable()
 	}
-}
-
-func (l *Loop) call(fn func()) {
-	defer l.recoverUser()
-	fn()
-}
-
-// recoverUser keeps a panicking callback from killing the loop: the panic
-// is counted and handed to Config.OnPanic.
-func (l *Loop) recoverUser() {
-	if v := recover(); v != nil {
-		l.st.panics.Add(1)
-		if l.e.onPanic != nil {
-			func() {
-				defer func() { _ = recover() }()
-				l.e.onPanic(v)
-			}()
-		}
-	}
-}
-
-// runPosted drains the queue once. Functions posted while the batch runs
-// wait for the next turn, so a function that re-posts itself cannot
-// starve I/O.
-func (l *Loop) runPosted() {
-	b, nUnreg := l.posts.drain()
-	for i, fn := range b {
-		if i >= nUnreg {
-			l.st.posts.Add(1)
-		}
-		l.call(fn)
-		b[i] = nil
-	}
-	l.posts.recycle(b)
 }
 
 // shutdown runs on the loop goroutine after stop: it deregisters every

@@ -25,33 +25,19 @@ type portLoop struct {
 	wakeCh      chan struct{} // capacity 1: at most one token is ever in flight
 	sleepTimer  *time.Timer   // stopped unless the loop sleeps with a timer due
 
-	// Post queue (a ring bounded by len(ring)), UnregisterFunc callbacks and readiness
-	// notifications, all guarded by posts.mu. ready holds at most one entry per registered
-	// descriptor and direction (portFD.pending), so it is bounded by 2 × registrations.
-	posts      postQueue
+	loopCore // post queue, timers, counters, running user functions
+
+	// Readiness notes, guarded by posts.mu with the post queue (one lock for all that
+	// sleep re-checks). ready holds at most one entry per registered descriptor and
+	// direction (portFD.pending), so it is bounded by 2 × registrations.
 	ready      []readyNote
 	readyBatch []readyNote // loop-owned copy of ready, reused
-
-	timers timerQueue
-
-	st portStats
 }
 
 // readyNote says that a waiter saw an edge in one direction of f.
 type readyNote struct {
 	f   *portFD
 	dir int // dirRead or dirWrite
-}
-
-type portStats struct {
-	registered atomic.Int64
-	events     atomic.Uint64
-	stale      atomic.Uint64
-	posts      atomic.Uint64
-	timers     atomic.Uint64
-	panics     atomic.Uint64
-	wakeups    atomic.Uint64
-	waiters    atomic.Int64
 }
 
 func newPortLoop(e *portEngine, index, maxPosted int) *portLoop {
@@ -62,7 +48,7 @@ func newPortLoop(e *portEngine, index, maxPosted int) *portLoop {
 		index:      index,
 		wakeCh:     make(chan struct{}, 1),
 		sleepTimer: t,
-		posts:      newPostQueue(maxPosted),
+		loopCore:   newLoopCore(maxPosted, e.onPanic),
 	}
 	l.facade.port = l
 	return l
@@ -205,38 +191,6 @@ func (l *portLoop) deliver(f *portFD, dir int) {
 	} else {
 		f.h.Readable()
 	}
-}
-
-func (l *portLoop) call(fn func()) {
-	defer l.recoverUser()
-	fn()
-}
-
-// recoverUser keeps a panicking callback from killing the loop (see Loop.recoverUser).
-func (l *portLoop) recoverUser() {
-	if v := recover(); v != nil {
-		l.st.panics.Add(1)
-		if l.e.onPanic != nil {
-			func() {
-				defer func() { _ = recover() }()
-				l.e.onPanic(v)
-			}()
-		}
-	}
-}
-
-// runPosted drains the queue once: UnregisterFunc callbacks first, then the posts
-// accepted so far (a function that re-posts itself waits for the next turn).
-func (l *portLoop) runPosted() {
-	b, nUnreg := l.posts.drain()
-	for i, fn := range b {
-		if i >= nUnreg {
-			l.st.posts.Add(1)
-		}
-		l.call(fn)
-		b[i] = nil
-	}
-	l.posts.recycle(b)
 }
 
 // shutdown runs on the loop after stop (Engine.Close deregistered the descriptors

@@ -44,17 +44,3 @@ func (t *Timer) Stop() bool {
 	}
 	return t.loop.timers.stop(&t.timerEntry)
 }
-
-// runTimers fires every due timer. Each is removed from the queue before it
-// runs, so Stop racing with firing returns false exactly when fn runs.
-func (l *Loop) runTimers() {
-	now := time.Now()
-	for {
-		fn, ok := l.timers.popDue(now)
-		if !ok {
-			return
-		}
-		l.st.timers.Add(1)
-		l.call(fn)
-	}
-}

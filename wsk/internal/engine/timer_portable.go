@@ -26,16 +26,3 @@ func (l *portLoop) afterFunc(d time.Duration, fn func()) *Timer {
 
 // stop is Timer.Stop.
 func (t *portTimer) stop() bool { return t.loop.timers.stop(&t.timerEntry) }
-
-// runTimers fires every due timer, each removed from the queue before it runs.
-func (l *portLoop) runTimers() {
-	now := time.Now()
-	for {
-		fn, ok := l.timers.popDue(now)
-		if !ok {
-			return
-		}
-		l.st.timers.Add(1)
-		l.call(fn)
-	}
-}
