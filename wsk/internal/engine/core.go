@@ -65,6 +65,21 @@ func (c *loopCore) recoverUser() {
 	}
 }
 
+// runAfterHandler is the tail of UnregisterFunc, once the descriptor is unregistered:
+// it runs fn at once unless a handler call of the descriptor is in progress (inHandler),
+// else queues fn for the loop, to run after that call; queued reports the latter, and the
+// caller then wakes the loop. Unregister stored unregistered (sequentially consistent)
+// before the load of inHandler: a handler call that has not set inHandler yet will see
+// it and not run (FD.inHandler). A stopped loop refuses the callback, and fn then runs
+// at once too: no handler can run any more.
+func (c *loopCore) runAfterHandler(inHandler *atomic.Bool, fn func()) (queued bool) {
+	if !inHandler.Load() || !c.posts.postUnreg(fn) {
+		fn()
+		return false
+	}
+	return true
+}
+
 // runPosted drains the queue once: UnregisterFunc callbacks first, then the
 // posts accepted so far. Functions posted while the batch runs wait for the
 // next turn, so a function that re-posts itself cannot starve I/O.

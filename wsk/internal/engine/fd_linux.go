@@ -171,21 +171,8 @@ func (f *FD) UnregisterCloseFunc(fn func()) error {
 
 func (f *FD) unregisterFunc(fn func(), del bool) error {
 	err := f.unregister(del)
-	if fn == nil {
-		return err
+	if fn != nil && f.loop.runAfterHandler(&f.inHandler, fn) {
+		f.loop.wake()
 	}
-	// Unregister stored unregistered (sequentially consistent) before this
-	// load: a handler call that has not set inHandler yet will see it and
-	// not run (FD.inHandler).
-	if !f.inHandler.Load() {
-		fn()
-		return err
-	}
-	l := f.loop
-	if !l.posts.postUnreg(fn) {
-		fn()
-		return err
-	}
-	l.wake()
 	return err
 }
