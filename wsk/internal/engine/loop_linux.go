@@ -171,6 +171,12 @@ func (l *Loop) wake() {
 }
 
 // onLoop reports whether the caller is this loop's goroutine.
+// requestStop makes the loop exit at its next turn (Engine.Close).
+func (l *Loop) requestStop() {
+	l.stop.Store(true)
+	l.wake()
+}
+
 func (l *Loop) onLoop() bool {
 	id := l.goid.Load()
 	return id != 0 && id == curGoid()

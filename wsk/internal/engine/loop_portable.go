@@ -89,6 +89,12 @@ func (l *portLoop) wake() {
 	}
 }
 
+// requestStop makes the loop exit at its next turn (Engine.Close).
+func (l *portLoop) requestStop() {
+	l.stop.Store(true)
+	l.wake()
+}
+
 func (l *portLoop) onLoop() bool {
 	id := l.goid.Load()
 	return id != 0 && id == curGoid()
