@@ -12,6 +12,9 @@ import (
 // goroutine. What differs between the engines is how a loop sleeps, wakes and learns
 // of readiness.
 type loopCore struct {
+	goid atomic.Uint64 // id of the loop goroutine, for Close-from-loop detection
+	stop atomic.Bool   // set by Engine.Close; the loop exits at its next turn
+
 	posts   postQueue
 	timers  timerQueue
 	st      loopStats
@@ -20,6 +23,12 @@ type loopCore struct {
 
 func newLoopCore(maxPosted int, onPanic func(any)) loopCore {
 	return loopCore{posts: newPostQueue(maxPosted), onPanic: onPanic}
+}
+
+// onLoop reports whether the caller is this loop's goroutine.
+func (c *loopCore) onLoop() bool {
+	id := c.goid.Load()
+	return id != 0 && id == curGoid()
 }
 
 // loopStats are one loop's counters, summed by Engine.Stats.

@@ -41,8 +41,6 @@ type Loop struct {
 	// leaves the count of ready events in polled.
 	pollFn func(uintptr) bool
 	polled int
-	goid   atomic.Uint64 // id of the loop goroutine, for Close-from-loop detection
-	stop   atomic.Bool   // set by Engine.Close; the loop exits at its next turn
 
 	// sleeping is true from just before the loop re-checks its queue,
 	// timers and stop flag until its wait returns. Wakers publish their
@@ -170,16 +168,10 @@ func (l *Loop) wake() {
 	}
 }
 
-// onLoop reports whether the caller is this loop's goroutine.
 // requestStop makes the loop exit at its next turn (Engine.Close).
 func (l *Loop) requestStop() {
 	l.stop.Store(true)
 	l.wake()
-}
-
-func (l *Loop) onLoop() bool {
-	id := l.goid.Load()
-	return id != 0 && id == curGoid()
 }
 
 func (l *Loop) run() {

@@ -14,8 +14,6 @@ type portLoop struct {
 	e      *portEngine
 	index  int
 	facade Loop // what FD.Loop and Engine.Loops hand out; facade.port is this loop
-	goid   atomic.Uint64
-	stop   atomic.Bool
 
 	// sleeping and wakePending follow the epoll loop's protocol (Loop.sleeping): a
 	// waker publishes its work, then sends a token only if the loop announced it
@@ -93,11 +91,6 @@ func (l *portLoop) wake() {
 func (l *portLoop) requestStop() {
 	l.stop.Store(true)
 	l.wake()
-}
-
-func (l *portLoop) onLoop() bool {
-	id := l.goid.Load()
-	return id != 0 && id == curGoid()
 }
 
 func (l *portLoop) run() {
