@@ -3,9 +3,6 @@
 package engine
 
 import (
-	"context"
-	"runtime/pprof"
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -29,14 +26,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Portable {
 		return newPortable(cfg)
 	}
-	n := cfg.Loops
-	if n <= 0 {
-		n = 1
-	}
-	maxPosted := cfg.MaxPosted
-	if maxPosted <= 0 {
-		maxPosted = DefaultMaxPosted
-	}
+	n, maxPosted := loopSizes(cfg)
 	e := &Engine{onPanic: cfg.OnPanic}
 	for i := 0; i < n; i++ {
 		l, err := newLoop(e, i, maxPosted)
@@ -48,15 +38,7 @@ func New(cfg Config) (*Engine, error) {
 		}
 		e.loops = append(e.loops, l)
 	}
-	for _, l := range e.loops {
-		e.wg.Add(1)
-		go func(l *Loop) {
-			defer e.wg.Done()
-			pprof.Do(context.Background(), pprof.Labels("gowsk.loop", strconv.Itoa(l.index)), func(context.Context) {
-				l.run()
-			})
-		}(l)
-	}
+	startLoops(&e.wg, e.loops)
 	return e, nil
 }
 
@@ -77,17 +59,9 @@ func (e *Engine) Close() error {
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()
 	if !e.closed.Swap(true) {
-		for _, l := range e.loops {
-			l.stop.Store(true)
-			l.wake()
-		}
+		stopLoops(e.loops)
 	}
-	for _, l := range e.loops {
-		if l.onLoop() {
-			return nil
-		}
-	}
-	e.wg.Wait()
+	waitLoops(&e.wg, e.loops)
 	return nil
 }
 
@@ -130,13 +104,7 @@ func (e *Engine) Stats() Stats {
 	}
 	var s Stats
 	for _, l := range e.loops {
-		s.Registered += l.st.registered.Load()
-		s.Events += l.st.events.Load()
-		s.StaleEvents += l.st.stale.Load()
-		s.Posts += l.st.posts.Load()
-		s.TimersFired += l.st.timers.Load()
-		s.Panics += l.st.panics.Load()
-		s.Wakeups += l.st.wakeups.Load()
+		l.st.addTo(&s)
 	}
 	return s
 }

@@ -3,9 +3,6 @@
 package engine
 
 import (
-	"context"
-	"runtime/pprof"
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -38,27 +35,12 @@ type portEngine struct {
 // newPortable starts the portable engine and returns its facade. It cannot fail: it opens
 // no descriptor of its own (loops sleep on a channel).
 func newPortable(cfg Config) (*Engine, error) {
-	n := cfg.Loops
-	if n <= 0 {
-		n = 1
-	}
-	maxPosted := cfg.MaxPosted
-	if maxPosted <= 0 {
-		maxPosted = DefaultMaxPosted
-	}
+	n, maxPosted := loopSizes(cfg)
 	pe := &portEngine{onPanic: cfg.OnPanic, fds: make(map[int]*portFD)}
 	for i := 0; i < n; i++ {
 		pe.loops = append(pe.loops, newPortLoop(pe, i, maxPosted))
 	}
-	for _, l := range pe.loops {
-		pe.wg.Add(1)
-		go func(l *portLoop) {
-			defer pe.wg.Done()
-			pprof.Do(context.Background(), pprof.Labels("gowsk.loop", strconv.Itoa(l.index)), func(context.Context) {
-				l.run()
-			})
-		}(l)
-	}
+	startLoops(&pe.wg, pe.loops)
 	return &Engine{port: pe}, nil
 }
 
@@ -85,17 +67,9 @@ func (e *portEngine) close() error {
 		for _, f := range left {
 			f.closeFile()
 		}
-		for _, l := range e.loops {
-			l.stop.Store(true)
-			l.wake()
-		}
+		stopLoops(e.loops)
 	}
-	for _, l := range e.loops {
-		if l.onLoop() {
-			return nil
-		}
-	}
-	e.wg.Wait()
+	waitLoops(&e.wg, e.loops)
 	return nil
 }
 
@@ -120,14 +94,7 @@ func (e *portEngine) loopFacades() []*Loop {
 func (e *portEngine) stats() Stats {
 	var s Stats
 	for _, l := range e.loops {
-		s.Registered += l.st.registered.Load()
-		s.Events += l.st.events.Load()
-		s.StaleEvents += l.st.stale.Load()
-		s.Posts += l.st.posts.Load()
-		s.TimersFired += l.st.timers.Load()
-		s.Panics += l.st.panics.Load()
-		s.Wakeups += l.st.wakeups.Load()
-		s.Waiters += l.st.waiters.Load()
+		l.st.addTo(&s)
 	}
 	return s
 }

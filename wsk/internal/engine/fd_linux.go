@@ -171,25 +171,8 @@ func (f *FD) UnregisterCloseFunc(fn func()) error {
 
 func (f *FD) unregisterFunc(fn func(), del bool) error {
 	err := f.unregister(del)
-	if fn == nil {
-		return err
+	if fn != nil && f.loop.runAfterHandler(&f.inHandler, fn) {
+		f.loop.wake()
 	}
-	// Unregister stored unregistered (sequentially consistent) before this
-	// load: a handler call that has not set inHandler yet will see it and
-	// not run (FD.inHandler).
-	if !f.inHandler.Load() {
-		fn()
-		return err
-	}
-	l := f.loop
-	l.qmu.Lock()
-	if l.qclosed {
-		l.qmu.Unlock()
-		fn()
-		return err
-	}
-	l.unregs = append(l.unregs, fn)
-	l.qmu.Unlock()
-	l.wake()
 	return err
 }

@@ -185,24 +185,8 @@ func (f *portFD) unregister() error {
 // the FD can be running.
 func (f *portFD) unregisterFunc(fn func()) error {
 	err := f.unregister()
-	if fn == nil {
-		return err
+	if fn != nil && f.loop.runAfterHandler(&f.inHandler, fn) {
+		f.loop.wake()
 	}
-	// unregistered was stored before this load (FD.inHandler): a delivery that has not
-	// set inHandler yet will see it and call nothing.
-	if !f.inHandler.Load() {
-		fn()
-		return err
-	}
-	l := f.loop
-	l.qmu.Lock()
-	if l.qclosed {
-		l.qmu.Unlock()
-		fn()
-		return err
-	}
-	l.unregs = append(l.unregs, fn)
-	l.qmu.Unlock()
-	l.wake()
 	return err
 }

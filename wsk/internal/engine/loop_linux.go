@@ -41,8 +41,6 @@ type Loop struct {
 	// leaves the count of ready events in polled.
 	pollFn func(uintptr) bool
 	polled int
-	goid   atomic.Uint64 // id of the loop goroutine, for Close-from-loop detection
-	stop   atomic.Bool   // set by Engine.Close; the loop exits at its next turn
 
 	// sleeping is true from just before the loop re-checks its queue,
 	// timers and stop flag until its wait returns. Wakers publish their
@@ -63,14 +61,7 @@ type Loop struct {
 	wakeMu     sync.RWMutex
 	evfdClosed bool
 
-	// Post queue: a ring bounded by len(ring), guarded by qmu.
-	qmu     sync.Mutex
-	ring    []func()
-	qhead   int
-	qlen    int
-	unregs  []func() // UnregisterFunc callbacks; bounded by registered fds, never refused
-	qclosed bool     // loop has exited: Post fails, UnregisterFunc runs inline
-	batch   []func() // loop-owned copy of the drained queue, reused
+	loopCore // post queue, timers, counters, running user functions
 
 	// Descriptor table indexed by fd, guarded by fdmu. Events look up the
 	// current registration and compare its seq with the event's tag.
@@ -78,26 +69,9 @@ type Loop struct {
 	fds      []*FD
 	fdclosed bool
 
-	// Timers, guarded by tmu.
-	tmu     sync.Mutex
-	timers  timerHeap
-	tclosed bool
-
 	events []unix.EpollEvent // reused epoll_wait buffer (loop-owned)
 
-	st loopStats
-
 	port *portLoop // non-nil: a loop of the portable engine; the rest is unused
-}
-
-type loopStats struct {
-	registered atomic.Int64
-	events     atomic.Uint64
-	stale      atomic.Uint64
-	posts      atomic.Uint64
-	timers     atomic.Uint64
-	panics     atomic.Uint64
-	wakeups    atomic.Uint64
 }
 
 func newLoop(e *Engine, index, maxPosted int) (*Loop, error) {
@@ -132,14 +106,14 @@ func newLoop(e *Engine, index, maxPosted int) (*Loop, error) {
 		return nil, err
 	}
 	l := &Loop{
-		e:      e,
-		index:  index,
-		epfd:   epfd,
-		evfd:   evfd,
-		epf:    epf,
-		epconn: epconn,
-		ring:   make([]func(), maxPosted),
-		events: make([]unix.EpollEvent, maxEvents),
+		e:        e,
+		index:    index,
+		epfd:     epfd,
+		evfd:     evfd,
+		epf:      epf,
+		epconn:   epconn,
+		loopCore: newLoopCore(maxPosted, e.onPanic),
+		events:   make([]unix.EpollEvent, maxEvents),
 	}
 	l.pollFn = func(uintptr) bool {
 		l.polled = l.pollNow()
@@ -172,14 +146,9 @@ func (l *Loop) Post(fn func()) bool {
 	if fn == nil {
 		return false
 	}
-	l.qmu.Lock()
-	if l.qclosed || l.qlen == len(l.ring) {
-		l.qmu.Unlock()
+	if !l.posts.post(fn) {
 		return false
 	}
-	l.ring[(l.qhead+l.qlen)%len(l.ring)] = fn
-	l.qlen++
-	l.qmu.Unlock()
 	l.wake()
 	return true
 }
@@ -199,10 +168,10 @@ func (l *Loop) wake() {
 	}
 }
 
-// onLoop reports whether the caller is this loop's goroutine.
-func (l *Loop) onLoop() bool {
-	id := l.goid.Load()
-	return id != 0 && id == curGoid()
+// requestStop makes the loop exit at its next turn (Engine.Close).
+func (l *Loop) requestStop() {
+	l.stop.Store(true)
+	l.wake()
 }
 
 func (l *Loop) run() {
@@ -270,9 +239,9 @@ func (l *Loop) prepareSleep() int {
 	if l.stop.Load() {
 		return 0
 	}
-	l.qmu.Lock()
-	pending := l.qlen > 0 || len(l.unregs) > 0
-	l.qmu.Unlock()
+	l.posts.mu.Lock()
+	pending := l.posts.pendingLocked()
+	l.posts.mu.Unlock()
 	if pending {
 		return 0
 	}
@@ -282,12 +251,11 @@ func (l *Loop) prepareSleep() int {
 // timeoutMs returns the epoll_wait timeout: until the earliest timer, or
 // forever (-1).
 func (l *Loop) timeoutMs() int {
-	l.tmu.Lock()
-	defer l.tmu.Unlock()
-	if len(l.timers) == 0 {
+	when, ok := l.timers.next()
+	if !ok {
 		return -1
 	}
-	d := time.Until(l.timers[0].when)
+	d := time.Until(when)
 	if d <= 0 {
 		return 0
 	}
@@ -360,59 +328,6 @@ func (l *Loop) callHandler(h Handler, readable bool) {
 	}
 }
 
-func (l *Loop) call(fn func()) {
-	defer l.recoverUser()
-	fn()
-}
-
-// recoverUser keeps a panicking callback from killing the loop: the panic
-// is counted and handed to Config.OnPanic.
-func (l *Loop) recoverUser() {
-	if v := recover(); v != nil {
-		l.st.panics.Add(1)
-		if l.e.onPanic != nil {
-			func() {
-				defer func() { _ = recover() }()
-				l.e.onPanic(v)
-			}()
-		}
-	}
-}
-
-// runPosted drains the queue once. Functions posted while the batch runs
-// wait for the next turn, so a function that re-posts itself cannot
-// starve I/O.
-func (l *Loop) runPosted() {
-	l.qmu.Lock()
-	if l.qlen == 0 && len(l.unregs) == 0 {
-		l.qmu.Unlock()
-		return
-	}
-	// UnregisterFunc callbacks first: they run after their deregistration,
-	// and running them early releases descriptors sooner.
-	b := append(l.batch[:0], l.unregs...)
-	clear(l.unregs)
-	l.unregs = l.unregs[:0]
-	nUnreg := len(b)
-	for l.qlen > 0 {
-		i := l.qhead
-		b = append(b, l.ring[i])
-		l.ring[i] = nil
-		l.qhead = (i + 1) % len(l.ring)
-		l.qlen--
-	}
-	l.qhead = 0
-	l.qmu.Unlock()
-	for i, fn := range b {
-		if i >= nUnreg {
-			l.st.posts.Add(1)
-		}
-		l.call(fn)
-		b[i] = nil
-	}
-	l.batch = b[:0]
-}
-
 // shutdown runs on the loop goroutine after stop: it deregisters every
 // descriptor left (without closing it), runs posted functions still queued,
 // drops timers and closes the epoll and event fds.
@@ -429,22 +344,15 @@ func (l *Loop) shutdown() {
 	}
 	l.fdmu.Unlock()
 
-	l.tmu.Lock()
-	l.tclosed = true
-	for _, t := range l.timers {
-		t.index = -1
-	}
-	clear(l.timers)
-	l.timers = l.timers[:0]
-	l.tmu.Unlock()
+	l.timers.close()
 
 	// Close the queue first so Post fails from now on and UnregisterFunc
 	// runs inline (safe: no handler can run any more), then run what was
 	// accepted before, exactly once. A drained function that posts again
 	// gets false, so this cannot loop.
-	l.qmu.Lock()
-	l.qclosed = true
-	l.qmu.Unlock()
+	l.posts.mu.Lock()
+	l.posts.closed = true
+	l.posts.mu.Unlock()
 	l.runPosted()
 	l.wakeMu.Lock()
 	l.evfdClosed = true

@@ -3,7 +3,6 @@
 package engine
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -15,8 +14,6 @@ type portLoop struct {
 	e      *portEngine
 	index  int
 	facade Loop // what FD.Loop and Engine.Loops hand out; facade.port is this loop
-	goid   atomic.Uint64
-	stop   atomic.Bool
 
 	// sleeping and wakePending follow the epoll loop's protocol (Loop.sleeping): a
 	// waker publishes its work, then sends a token only if the loop announced it
@@ -26,41 +23,19 @@ type portLoop struct {
 	wakeCh      chan struct{} // capacity 1: at most one token is ever in flight
 	sleepTimer  *time.Timer   // stopped unless the loop sleeps with a timer due
 
-	// Post queue (a ring bounded by len(ring)), UnregisterFunc callbacks and readiness
-	// notifications, all guarded by qmu. ready holds at most one entry per registered
-	// descriptor and direction (portFD.pending), so it is bounded by 2 × registrations.
-	qmu        sync.Mutex
-	ring       []func()
-	qhead      int
-	qlen       int
-	unregs     []func()
+	loopCore // post queue, timers, counters, running user functions
+
+	// Readiness notes, guarded by posts.mu with the post queue (one lock for all that
+	// sleep re-checks). ready holds at most one entry per registered descriptor and
+	// direction (portFD.pending), so it is bounded by 2 × registrations.
 	ready      []readyNote
-	qclosed    bool
-	batch      []func()    // loop-owned copy of the drained queue, reused
 	readyBatch []readyNote // loop-owned copy of ready, reused
-
-	tmu     sync.Mutex
-	timers  portTimerHeap
-	tclosed bool
-
-	st portStats
 }
 
 // readyNote says that a waiter saw an edge in one direction of f.
 type readyNote struct {
 	f   *portFD
 	dir int // dirRead or dirWrite
-}
-
-type portStats struct {
-	registered atomic.Int64
-	events     atomic.Uint64
-	stale      atomic.Uint64
-	posts      atomic.Uint64
-	timers     atomic.Uint64
-	panics     atomic.Uint64
-	wakeups    atomic.Uint64
-	waiters    atomic.Int64
 }
 
 func newPortLoop(e *portEngine, index, maxPosted int) *portLoop {
@@ -71,7 +46,7 @@ func newPortLoop(e *portEngine, index, maxPosted int) *portLoop {
 		index:      index,
 		wakeCh:     make(chan struct{}, 1),
 		sleepTimer: t,
-		ring:       make([]func(), maxPosted),
+		loopCore:   newLoopCore(maxPosted, e.onPanic),
 	}
 	l.facade.port = l
 	return l
@@ -82,14 +57,9 @@ func (l *portLoop) post(fn func()) bool {
 	if fn == nil {
 		return false
 	}
-	l.qmu.Lock()
-	if l.qclosed || l.qlen == len(l.ring) {
-		l.qmu.Unlock()
+	if !l.posts.post(fn) {
 		return false
 	}
-	l.ring[(l.qhead+l.qlen)%len(l.ring)] = fn
-	l.qlen++
-	l.qmu.Unlock()
 	l.wake()
 	return true
 }
@@ -97,13 +67,13 @@ func (l *portLoop) post(fn func()) bool {
 // notify queues a readiness note from a waiter goroutine. The caller won the FD's
 // pending flag for dir, so the note is the only one of its kind in the queue.
 func (l *portLoop) notify(f *portFD, dir int) {
-	l.qmu.Lock()
-	if l.qclosed {
-		l.qmu.Unlock()
+	l.posts.mu.Lock()
+	if l.posts.closed {
+		l.posts.mu.Unlock()
 		return
 	}
 	l.ready = append(l.ready, readyNote{f: f, dir: dir})
-	l.qmu.Unlock()
+	l.posts.mu.Unlock()
 	l.wake()
 }
 
@@ -117,9 +87,10 @@ func (l *portLoop) wake() {
 	}
 }
 
-func (l *portLoop) onLoop() bool {
-	id := l.goid.Load()
-	return id != 0 && id == curGoid()
+// requestStop makes the loop exit at its next turn (Engine.Close).
+func (l *portLoop) requestStop() {
+	l.stop.Store(true)
+	l.wake()
 }
 
 func (l *portLoop) run() {
@@ -141,9 +112,9 @@ func (l *portLoop) sleep() {
 	if l.stop.Load() {
 		return
 	}
-	l.qmu.Lock()
-	pending := l.qlen > 0 || len(l.unregs) > 0 || len(l.ready) > 0
-	l.qmu.Unlock()
+	l.posts.mu.Lock()
+	pending := l.posts.pendingLocked() || len(l.ready) > 0
+	l.posts.mu.Unlock()
 	if pending {
 		return
 	}
@@ -170,26 +141,25 @@ func (l *portLoop) sleep() {
 
 // untilTimer returns the time until the earliest timer, ok false when there is none.
 func (l *portLoop) untilTimer() (time.Duration, bool) {
-	l.tmu.Lock()
-	defer l.tmu.Unlock()
-	if len(l.timers) == 0 {
+	when, ok := l.timers.next()
+	if !ok {
 		return 0, false
 	}
-	return time.Until(l.timers[0].when), true
+	return time.Until(when), true
 }
 
 // dispatchReady delivers the notes queued so far. Each note's pending flag is cleared
 // before its handler runs: an edge during the call queues a new note, so no readiness
 // the handler did not consume is lost.
 func (l *portLoop) dispatchReady() {
-	l.qmu.Lock()
+	l.posts.mu.Lock()
 	if len(l.ready) == 0 {
-		l.qmu.Unlock()
+		l.posts.mu.Unlock()
 		return
 	}
 	b := l.readyBatch[:0]
 	b, l.ready = l.ready, b
-	l.qmu.Unlock()
+	l.posts.mu.Unlock()
 	for i := range b {
 		l.deliver(b[i].f, b[i].dir)
 		b[i] = readyNote{}
@@ -222,79 +192,21 @@ func (l *portLoop) deliver(f *portFD, dir int) {
 	}
 }
 
-func (l *portLoop) call(fn func()) {
-	defer l.recoverUser()
-	fn()
-}
-
-// recoverUser keeps a panicking callback from killing the loop (see Loop.recoverUser).
-func (l *portLoop) recoverUser() {
-	if v := recover(); v != nil {
-		l.st.panics.Add(1)
-		if l.e.onPanic != nil {
-			func() {
-				defer func() { _ = recover() }()
-				l.e.onPanic(v)
-			}()
-		}
-	}
-}
-
-// runPosted drains the queue once: UnregisterFunc callbacks first, then the posts
-// accepted so far (a function that re-posts itself waits for the next turn).
-func (l *portLoop) runPosted() {
-	l.qmu.Lock()
-	if l.qlen == 0 && len(l.unregs) == 0 {
-		l.qmu.Unlock()
-		return
-	}
-	b := append(l.batch[:0], l.unregs...)
-	clear(l.unregs)
-	l.unregs = l.unregs[:0]
-	nUnreg := len(b)
-	for l.qlen > 0 {
-		i := l.qhead
-		b = append(b, l.ring[i])
-		l.ring[i] = nil
-		l.qhead = (i + 1) % len(l.ring)
-		l.qlen--
-	}
-	l.qhead = 0
-	l.qmu.Unlock()
-	for i, fn := range b {
-		if i >= nUnreg {
-			l.st.posts.Add(1)
-		}
-		l.call(fn)
-		b[i] = nil
-	}
-	l.batch = b[:0]
-}
-
 // shutdown runs on the loop after stop (Engine.Close deregistered the descriptors
 // already): drop the timers, close the queue (Post fails, UnregisterFunc runs inline),
 // then run what it accepted before, once, and drop the readiness notes.
 func (l *portLoop) shutdown() {
-	l.tmu.Lock()
-	l.tclosed = true
-	for _, t := range l.timers {
-		t.index = -1
-	}
-	clear(l.timers)
-	l.timers = l.timers[:0]
-	l.tmu.Unlock()
+	l.timers.close()
 
-	l.qmu.Lock()
-	l.qclosed = true
+	l.posts.mu.Lock()
+	l.posts.closed = true
 	clear(l.ready)
 	l.ready = l.ready[:0]
-	l.qmu.Unlock()
+	l.posts.mu.Unlock()
 	l.runPosted()
 }
 
 // queued returns the number of functions in the post queue and its bound.
 func (l *portLoop) queued() (n, bound int) {
-	l.qmu.Lock()
-	defer l.qmu.Unlock()
-	return l.qlen, len(l.ring)
+	return l.posts.queued()
 }

@@ -28,7 +28,5 @@ func (l *Loop) queued() (n, bound int) {
 	if l.port != nil {
 		return l.port.queued()
 	}
-	l.qmu.Lock()
-	defer l.qmu.Unlock()
-	return l.qlen, len(l.ring)
+	return l.posts.queued()
 }
