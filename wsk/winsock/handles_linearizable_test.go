@@ -43,6 +43,10 @@ func (o hop) String() string {
 	return fmt.Sprintf("[%d,%d] %v h=%#x val=%d ok=%v", o.inv, o.res, o.kind, o.h, o.val, o.ok)
 }
 
+// anyValue as a remove's result means the remove does not say what the handle held
+// (closesocket returns nothing).
+const anyValue = -1 << 31
+
 // handleModel is the sequential table: live handles with their values, every handle ever
 // issued (a handle once removed is never valid again, so add must return a fresh one) and
 // the limit on live handles.
@@ -71,7 +75,7 @@ func (m *handleModel) step(o hop) (accepted bool, undo func()) {
 		return live == o.ok && (!live || v == o.val), nop
 	default:
 		v, live := m.live[o.h]
-		if live != o.ok || (live && v != o.val) {
+		if live != o.ok || (live && v != o.val && o.val != anyValue) {
 			return false, nop
 		}
 		if live {
@@ -129,9 +133,11 @@ func linearizable(m *handleModel, ops []hop) bool {
 	return search(0)
 }
 
-// linTable is what the recorder drives: the real table or a broken one.
+// linTable is what the recorder drives: the real table, a broken one, or sockets of a
+// session. add is asked to store v and returns the value it stored (a session stores
+// the socket's own port instead).
 type linTable interface {
-	add(v int) (uint64, bool)
+	add(v int) (h uint64, stored int, ok bool)
 	get(h uint64) (int, bool)
 	remove(h uint64) (int, bool)
 }
@@ -155,10 +161,11 @@ func (s linSetup) model() *handleModel {
 	return m
 }
 
-// recordHistory runs workers goroutines of perWorker calls each on tb, all released at
+// recordHistory runs one goroutine per table in tables (all the same table, or one
+// session seen through several thread contexts), perWorker calls each, all released at
 // once, and returns the calls as recorded. Arguments come from a pool of handles: the
 // setup's live and stale ones, those never issued, and those added during the history.
-func recordHistory(tb linTable, setup linSetup, never []uint64, workers, perWorker int, seed uint64) []hop {
+func recordHistory(tables []linTable, setup linSetup, never []uint64, perWorker int, seed uint64) []hop {
 	var (
 		clock atomic.Int64
 		mu    sync.Mutex
@@ -171,8 +178,8 @@ func recordHistory(tb linTable, setup linSetup, never []uint64, workers, perWork
 	}
 	pool = append(pool, setup.stale...)
 	pool = append(pool, never...)
-	out := make([][]hop, workers)
-	for w := range workers {
+	out := make([][]hop, len(tables))
+	for w, tb := range tables {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -187,7 +194,7 @@ func recordHistory(tb linTable, setup linSetup, never []uint64, workers, perWork
 				case r < 3:
 					o = hop{kind: hopAdd, val: (w+1)*1000 + i}
 					o.inv = widen(&clock, rng)
-					o.h, o.ok = tb.add(o.val)
+					o.h, o.val, o.ok = tb.add(o.val)
 					o.res = widen(&clock, rng)
 					if o.ok {
 						mu.Lock()
@@ -235,8 +242,8 @@ func widen(clock *atomic.Int64, rng *rand.Rand) int64 {
 func newLinSetup(tb linTable, limit int) (linSetup, []uint64) {
 	s := linSetup{live: map[uint64]int{}, limit: limit}
 	for v := range 4 {
-		h, _ := tb.add(-1 - v)
-		s.live[h] = -1 - v
+		h, stored, _ := tb.add(-1 - v)
+		s.live[h] = stored
 	}
 	n := 0
 	for h := range s.live {
@@ -310,13 +317,13 @@ func (c *linCounts) observe(ops []hop, setup linSetup) {
 // runHistories records and checks histories on tables from newTable until n are done or
 // the time runs out.
 func runHistories(newTable func(limit int) linTable, n int, limit time.Duration) linCounts {
-	const workers, perWorker, tableLimit = 4, 6, 5
+	const perWorker, tableLimit = 6, 5
 	var c linCounts
 	deadline := time.Now().Add(limit)
 	for i := 0; i < n && time.Now().Before(deadline); i++ {
 		tb := newTable(tableLimit)
 		setup, never := newLinSetup(tb, tableLimit)
-		ops := recordHistory(tb, setup, never, workers, perWorker, uint64(i))
+		ops := recordHistory([]linTable{tb, tb, tb, tb}, setup, never, perWorker, uint64(i))
 		c.observe(ops, setup)
 		if !linearizable(setup.model(), ops) {
 			c.rejected++
@@ -329,6 +336,11 @@ func runHistories(newTable func(limit int) linTable, n int, limit time.Duration)
 }
 
 type realTable struct{ *handleTable[int] }
+
+func (r realTable) add(v int) (uint64, int, bool) {
+	h, ok := r.handleTable.add(v)
+	return h, v, ok
+}
 
 func TestLinearizableHandleTable(t *testing.T) {
 	n := 20_000
@@ -357,7 +369,7 @@ func TestLinearizableHandleTable(t *testing.T) {
 
 // reissuingTable is the table with one bug: remove does not move the slot's generation
 // on, so the next add reissues the removed handle and the stale handle matches again.
-type reissuingTable struct{ *handleTable[int] }
+type reissuingTable struct{ realTable }
 
 func (b reissuingTable) remove(h uint64) (int, bool) {
 	b.mu.Lock()
@@ -372,7 +384,7 @@ func (b reissuingTable) remove(h uint64) (int, bool) {
 // splitRemoveTable is the table with a bug only concurrency shows: remove checks the
 // handle under the read lock and ends it under the write lock, so two removes of one
 // handle can both succeed (and both hand the slot back).
-type splitRemoveTable struct{ *handleTable[int] }
+type splitRemoveTable struct{ realTable }
 
 func (b splitRemoveTable) remove(h uint64) (int, bool) {
 	b.mu.RLock()
@@ -405,10 +417,10 @@ func (t *handleTable[T]) clearLocked(idx uint32, bump bool) T {
 func TestLinearizableCatchesBrokenTables(t *testing.T) {
 	for name, newTable := range map[string]func(limit int) linTable{
 		"reissued handle": func(limit int) linTable {
-			return reissuingTable{newHandleTable[int](tagSocket, limit)}
+			return reissuingTable{realTable{newHandleTable[int](tagSocket, limit)}}
 		},
 		"split remove": func(limit int) linTable {
-			return splitRemoveTable{newHandleTable[int](tagSocket, limit)}
+			return splitRemoveTable{realTable{newHandleTable[int](tagSocket, limit)}}
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
