@@ -16,8 +16,9 @@ import (
 // A Thread belongs to one goroutine: a second goroutine's call while the first is
 // blocked in one gets WSAEINPROGRESS; an alertable wait gets WAIT_FAILED.
 func TestThreadBusyIsInProgress(t *testing.T) {
-	_, th := session(t)
+	w, th := session(t)
 	s, _ := dialPeer(t, th)
+	base := w.Stats().WSK.IRPsPending
 	blocked := make(chan error, 1)
 	go func() {
 		for { // until th is free: the test goroutine's probes use it too
@@ -29,6 +30,9 @@ func TestThreadBusyIsInProgress(t *testing.T) {
 		}
 	}()
 	require.Eventually(t, func() bool { return th.SleepEx(0, true) == winsock.WaitFailed }, waitLimit, time.Millisecond)
+	// th busy is not yet "blocked in the receive": wait until its WskReceive is pending too,
+	// or the close below could come before the receive looked the SOCKET up.
+	require.Eventually(t, func() bool { return w.Stats().WSK.IRPsPending > base }, waitLimit, time.Millisecond)
 	_, err := th.Socket(winsock.AFInet, winsock.SockDgram, 0)
 	require.Equal(t, irp.WSAEINPROGRESS, code(err))
 	t2, err := threadFor(th)
