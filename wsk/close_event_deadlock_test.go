@@ -166,13 +166,24 @@ func traffic(rs *raceSock, send func() error) (stop func() int) {
 	}
 }
 
-// stopAll combines the stops of one round.
-func stopAll(stops []func() int) func() int {
-	return func() (busy int) {
-		for _, s := range stops {
-			busy += s()
+// eachSocket makes the round function of closeRace.run from one that sets up a single
+// socket (given its context) and returns the start of its close and the stop of its traffic.
+func eachSocket(one func(rs *raceSock) (closer func() <-chan irp.Status, stop func() int)) func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
+	return func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
+		var socks []*raceSock
+		var closers []func() <-chan irp.Status
+		var stops []func() int
+		for range closeRaceSockets {
+			rs := newRaceSock()
+			c, st := one(rs)
+			socks, closers, stops = append(socks, rs), append(closers, c), append(stops, st)
 		}
-		return busy
+		return socks, closers, func() (busy int) {
+			for _, st := range stops {
+				busy += st()
+			}
+			return busy
+		}
 	}
 }
 
@@ -182,7 +193,6 @@ func TestCloseRacesReceiveEvent(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	peer := ln.Addr().(*net.TCPAddr).AddrPort()
 	cd := &dispatch.ClientConnectionDispatch{
 		ReceiveEvent: func(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
 			if list != nil {
@@ -192,41 +202,14 @@ func TestCloseRacesReceiveEvent(t *testing.T) {
 		},
 	}
 	cr := &closeRace{t: t}
-	cr.run(func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
-		var socks []*raceSock
-		var closers []func() <-chan irp.Status
-		var stops []func() int
-		for range closeRaceSockets {
-			rs := newRaceSock()
-			ws := newEventConn(t, npi, peer, rs, cd)
-			c, err := ln.Accept()
-			require.NoError(t, err)
-			b := make([]byte, closeRaceBurst)
-			stop := traffic(rs, func() error { _, err := c.Write(b); return err })
-			socks, closers = append(socks, rs), append(closers, closeAsync(ws))
-			stops = append(stops, func() int { busy := stop(); c.Close(); return busy })
-		}
-		return socks, closers, stopAll(stops)
-	})
+	cr.run(eachSocket(func(rs *raceSock) (func() <-chan irp.Status, func() int) {
+		ws, c := rlDialAccepted(t, npi, ln, rs, cd) // irp_semantics_test.go
+		require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
+		b := make([]byte, closeRaceBurst)
+		stop := traffic(rs, func() error { _, err := c.Write(b); return err })
+		return closeAsync(ws), func() int { busy := stop(); c.Close(); return busy }
+	}))
 	finish(t, r)
-}
-
-// newEventConn connects a connection socket with ReceiveEvent enabled to peer.
-func newEventConn(t *testing.T, npi ProviderNPI, peer netip.AddrPort, ctx any, cd *dispatch.ClientConnectionDispatch) *dispatch.Socket {
-	t.Helper()
-	io := do(t, 1, func(i *irp.IRP) irp.Status {
-		return npi.Dispatch.Socket(npi.Client, AFInet, SockStream, IPProtoTCP, dispatch.ConnectionSocket, ctx, cd, i)
-	})
-	require.Equal(t, irp.Success, io.Status)
-	ws := io.Object.(*dispatch.Socket)
-	require.Equal(t, irp.Success, do(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
-		return ws.Connection().Bind(ws, netip.AddrPort{}, 0, i)
-	}).Status)
-	require.Equal(t, irp.Success, do(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
-		return ws.Connection().Connect(ws, peer, 0, i)
-	}).Status)
-	require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
-	return ws
 }
 
 // TestCloseRacesAcceptEvent closes listen sockets whose WskAcceptEvent is due: a dialer
@@ -243,29 +226,19 @@ func TestCloseRacesAcceptEvent(t *testing.T) {
 		},
 	}
 	cr := &closeRace{t: t}
-	cr.run(func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
-		var socks []*raceSock
-		var closers []func() <-chan irp.Status
-		var stops []func() int
-		for range closeRaceSockets {
-			rs := newRaceSock()
-			ls := newListenSock(t, npi, rs, cd)
-			addr := bindListen(t, ls)
-			require.Equal(t, irp.Success, evSet(ls, dispatch.EventAccept, nil))
-			d := net.Dialer{Timeout: closeRoundLimit}
-			for range closeRaceDialers { // arrivals close together keep the loop accepting
-				stops = append(stops, traffic(rs, func() error {
-					c, err := d.Dial("tcp", addr.String())
-					if err == nil {
-						c.Close()
-					}
-					return err
-				}))
+	cr.run(eachSocket(func(rs *raceSock) (func() <-chan irp.Status, func() int) {
+		ls := newListenSock(t, npi, rs, cd)
+		addr := bindListen(t, ls)
+		require.Equal(t, irp.Success, evSet(ls, dispatch.EventAccept, nil))
+		d := net.Dialer{Timeout: closeRoundLimit}
+		return closeAsync(ls), traffic(rs, func() error {
+			c, err := d.Dial("tcp", addr.String())
+			if err == nil {
+				c.Close()
 			}
-			socks, closers = append(socks, rs), append(closers, closeAsync(ls))
-		}
-		return socks, closers, stopAll(stops)
-	})
+			return err
+		})
+	}))
 	finish(t, r)
 }
 
@@ -282,24 +255,14 @@ func TestCloseRacesReceiveFromEvent(t *testing.T) {
 	}
 	c, _ := udpPeer(t, AFInet)
 	cr := &closeRace{t: t}
-	cr.run(func() ([]*raceSock, []func() <-chan irp.Status, func() int) {
-		var socks []*raceSock
-		var closers []func() <-chan irp.Status
-		var stops []func() int
-		for range closeRaceSockets {
-			rs := newRaceSock()
-			ws, local := newDgSocket(t, npi, AFInet, rs, cd)
-			require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceiveFrom, nil))
-			b := make([]byte, closeRaceBurst)
-			to := net.UDPAddrFromAddrPort(local)
-			// A datagram to a closed port only draws an ICMP error: the traffic goes on
-			// until stopped, so every close begins with datagrams still arriving.
-			for range closeRaceDialers {
-				stops = append(stops, traffic(rs, func() error { _, _ = c.WriteToUDP(b, to); return nil }))
-			}
-			socks, closers = append(socks, rs), append(closers, closeAsync(ws))
-		}
-		return socks, closers, stopAll(stops)
-	})
+	cr.run(eachSocket(func(rs *raceSock) (func() <-chan irp.Status, func() int) {
+		ws, local := newDgSocket(t, npi, AFInet, rs, cd)
+		require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceiveFrom, nil))
+		b := make([]byte, closeRaceBurst)
+		to := net.UDPAddrFromAddrPort(local)
+		// A datagram to a closed port only draws an ICMP error: the traffic goes on
+		// until stopped, so every close begins with datagrams still arriving.
+		return closeAsync(ws), traffic(rs, func() error { _, _ = c.WriteToUDP(b, to); return nil })
+	}))
 	finish(t, r)
 }
