@@ -203,7 +203,7 @@ func TestCloseRacesReceiveEvent(t *testing.T) {
 	}
 	cr := &closeRace{t: t}
 	cr.run(eachSocket(func(rs *raceSock) (func() <-chan irp.Status, func() int) {
-		ws, c := rlDialAccepted(t, npi, ln, rs, cd) // irp_semantics_test.go
+		ws, c := rlDialAccepted(t, npi, ln, rs, cd) // conn_helpers_test.go
 		require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
 		b := make([]byte, closeRaceBurst)
 		stop := traffic(rs, func() error { _, err := c.Write(b); return err })

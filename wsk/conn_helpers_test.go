@@ -151,3 +151,24 @@ func soError(t *testing.T, c net.Conn) int {
 	require.NoError(t, err)
 	return v
 }
+
+// rlDialAccepted connects a fresh event-capable connection socket with context ctx and
+// client table cd to ln and returns it with the accepted peer.
+func rlDialAccepted(t *testing.T, npi ProviderNPI, ln net.Listener, ctx any, cd *dispatch.ClientConnectionDispatch) (*dispatch.Socket, net.Conn) {
+	t.Helper()
+	io := do(t, 1, func(i *irp.IRP) irp.Status {
+		return npi.Dispatch.Socket(npi.Client, AFInet, SockStream, IPProtoTCP, dispatch.ConnectionSocket, ctx, cd, i)
+	})
+	require.Equal(t, irp.Success, io.Status)
+	ws := io.Object.(*dispatch.Socket)
+	require.Equal(t, irp.Success, do(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
+		return ws.Connection().Bind(ws, netip.AddrPort{}, 0, i)
+	}).Status)
+	to := ln.Addr().(*net.TCPAddr).AddrPort()
+	require.Equal(t, irp.Success, do(t, ws.StackSize(), func(i *irp.IRP) irp.Status {
+		return ws.Connection().Connect(ws, to, 0, i)
+	}).Status)
+	c, err := ln.Accept()
+	require.NoError(t, err)
+	return ws, c
+}
