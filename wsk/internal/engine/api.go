@@ -53,6 +53,10 @@ type Config struct {
 // Notifications are edge-triggered: after Readable the handler must read
 // until EAGAIN (or remember that it did not), because no further
 // Readable arrives until new data does. The same holds for Writable.
+// Whoever reads or writes the descriptor calls FD.RearmRead (FD.RearmWrite)
+// after an EAGAIN: an engine whose poller is level-triggered watches a
+// direction again only then (package doc, "Edges on a level-triggered
+// poller"); the edge-triggered engines ignore the call.
 type Handler interface {
 	// Readable reports EPOLLIN, EPOLLRDHUP, EPOLLHUP or EPOLLERR.
 	Readable()

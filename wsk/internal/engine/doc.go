@@ -128,6 +128,18 @@
 //   - Loops sleep on a channel and a runtime timer instead of a netpoller
 //     wait on the epoll descriptor; Stats.Wakeups counts channel wakeups.
 //
+// # Edges on a level-triggered poller
+//
+// The Handler contract is edge-triggered. epoll (EPOLLET) and the runtime
+// poller on Unix deliver edges themselves. A level-triggered poller would
+// report a socket whose data nobody reads on every wait, and spin the loop,
+// so such an engine stops watching a direction once it has reported it and
+// watches it again when the owner says it met EAGAIN there: FD.RearmRead
+// and FD.RearmWrite. Level plus re-arm-on-EAGAIN is an edge: readiness that
+// arrives between the EAGAIN and the re-arm is still seen, as the level is
+// still high at the next wait. Every read and write path of the owner calls
+// them after EAGAIN; the edge-triggered engines make them no-ops.
+//
 // # Platforms
 //
 // Linux has both engines (epoll is the default). The other Unix systems

@@ -81,3 +81,11 @@ func (l *Loop) isOnLoop() bool { return l.port.onLoop() }
 
 // queued returns the number of functions in l's post queue and its bound (tests).
 func (l *Loop) queued() (n, bound int) { return l.port.queued() }
+
+// RearmRead and RearmWrite are the level-triggered engine's half of the edge contract
+// (see the package doc, "Edges on a level-triggered poller"): the runtime poller here
+// takes its edges from the kernel, so they do nothing. Safe from any goroutine.
+func (f *FD) RearmRead() {}
+
+// RearmWrite: see RearmRead.
+func (f *FD) RearmWrite() {}

@@ -176,3 +176,11 @@ func (f *FD) unregisterFunc(fn func(), del bool) error {
 	}
 	return err
 }
+
+// RearmRead and RearmWrite are the level-triggered engine's half of the edge contract
+// (see the package doc, "Edges on a level-triggered poller"): both engines here take
+// their edges from the kernel, so they ignore the calls. Safe from any goroutine.
+func (f *FD) RearmRead() {}
+
+// RearmWrite: see RearmRead.
+func (f *FD) RearmWrite() {}

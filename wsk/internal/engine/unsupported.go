@@ -56,3 +56,9 @@ func (f *FD) UnregisterFunc(fn func()) error {
 	}
 	return ErrUnsupported
 }
+
+// RearmRead does nothing.
+func (f *FD) RearmRead() {}
+
+// RearmWrite does nothing.
+func (f *FD) RearmWrite() {}
