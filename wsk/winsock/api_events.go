@@ -16,7 +16,7 @@ func (t *Thread) WSAEventSelect(s Socket, ev *Event, mask int32) error {
 	if t.w.top.EventSelect == nil {
 		return wsaErr(op, irp.WSAEOPNOTSUPP)
 	}
-	if code := t.w.top.EventSelect(e.s.ph, ev, mask); code != 0 {
+	if code := e.answer(t.w.top.EventSelect(e.s.ph, ev, mask)); code != 0 {
 		return wsaErr(op, code)
 	}
 	if mask != 0 {
@@ -40,5 +40,5 @@ func (t *Thread) WSAEnumNetworkEvents(s Socket, ev *Event) (NetworkEvents, error
 	if t.w.top.EnumNetworkEvents == nil {
 		return ne, wsaErr(op, irp.WSAEOPNOTSUPP)
 	}
-	return ne, wsaErr(op, t.w.top.EnumNetworkEvents(e.s.ph, ev, &ne))
+	return ne, wsaErr(op, e.answer(t.w.top.EnumNetworkEvents(e.s.ph, ev, &ne)))
 }

@@ -41,6 +41,7 @@ func (t *Thread) io(op string, s Socket, send bool, bufs [][]byte, ov *Overlappe
 	}
 	tid := t.ID()
 	n, code := call(e.s.ph, &tid)
+	code = e.answer(code)
 	if ov != nil && code != 0 && code != irp.WSAIOPending {
 		ov.abandon() // refused before it started: no notification will come
 	}

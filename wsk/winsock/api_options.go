@@ -26,7 +26,7 @@ func (t *Thread) Setsockopt(s Socket, level, name int32, val []byte) error {
 	if level == SOLSocket && name == SOType {
 		return wsaErr(op, irp.WSAEINVAL)
 	}
-	return wsaErr(op, t.w.top.SetSockOpt(e.s.ph, level, name, val))
+	return wsaErr(op, e.answer(t.w.top.SetSockOpt(e.s.ph, level, name, val)))
 }
 
 func (s *sock) setLinger(name int32, val []byte) WSAError {
@@ -83,7 +83,7 @@ func (t *Thread) Getsockopt(s Socket, level, name int32, val []byte) (int, error
 		return 4, nil
 	}
 	n, code := t.w.top.GetSockOpt(e.s.ph, level, name, val)
-	return n, wsaErr(op, code)
+	return n, wsaErr(op, e.answer(code))
 }
 
 // ParseLinger decodes SO_LINGER output.
@@ -112,7 +112,7 @@ func (t *Thread) Ioctlsocket(s Socket, cmd uint32, arg *uint32) error {
 	case FIONBIO:
 		binary.LittleEndian.PutUint32(b[:], *arg)
 		if _, code := t.w.top.Ioctl(e.s.ph, FIONBIO, b[:], nil, nil); code != 0 {
-			return wsaErr(op, code)
+			return wsaErr(op, e.answer(code))
 		}
 		e.s.mu.Lock()
 		e.s.nonblocking = *arg != 0
@@ -120,7 +120,7 @@ func (t *Thread) Ioctlsocket(s Socket, cmd uint32, arg *uint32) error {
 		return nil
 	case FIONREAD:
 		if _, code := t.w.top.Ioctl(e.s.ph, FIONREAD, nil, b[:], nil); code != 0 {
-			return wsaErr(op, code)
+			return wsaErr(op, e.answer(code))
 		}
 		*arg = binary.LittleEndian.Uint32(b[:])
 		return nil

@@ -68,7 +68,7 @@ func (t *Thread) Bind(s Socket, local netip.AddrPort) error {
 		return wsaErr("bind", code)
 	}
 	defer t.done(e)
-	return wsaErr("bind", t.w.top.Bind(e.s.ph, local))
+	return wsaErr("bind", e.answer(t.w.top.Bind(e.s.ph, local)))
 }
 
 // Listen is listen; the socket must be bound (WSAEINVAL).
@@ -78,7 +78,7 @@ func (t *Thread) Listen(s Socket, backlog int) error {
 		return wsaErr("listen", code)
 	}
 	defer t.done(e)
-	return wsaErr("listen", t.w.top.Listen(e.s.ph, backlog))
+	return wsaErr("listen", e.answer(t.w.top.Listen(e.s.ph, backlog)))
 }
 
 // Accept is accept: blocking (or WSAEWOULDBLOCK on a nonblocking listener). The new
@@ -93,7 +93,7 @@ func (t *Thread) Accept(s Socket) (Socket, netip.AddrPort, error) {
 	defer t.done(e)
 	var remote netip.AddrPort
 	ph, code := t.w.top.Accept(e.s.ph, &remote)
-	if code != 0 {
+	if code = e.answer(code); code != 0 {
 		return InvalidSocket, remote, wsaErr(op, code)
 	}
 	e.s.mu.Lock()
@@ -115,7 +115,7 @@ func (t *Thread) Connect(s Socket, remote netip.AddrPort) error {
 		return wsaErr("connect", code)
 	}
 	defer t.done(e)
-	return wsaErr("connect", t.w.top.Connect(e.s.ph, remote))
+	return wsaErr("connect", e.answer(t.w.top.Connect(e.s.ph, remote)))
 }
 
 // GetSockName is getsockname.
@@ -135,7 +135,7 @@ func (t *Thread) name(op string, s Socket, fn func(Socket) (netip.AddrPort, WSAE
 	}
 	defer t.done(e)
 	a, code := fn(e.s.ph)
-	return a, wsaErr(op, code)
+	return a, wsaErr(op, e.answer(code))
 }
 
 // Shutdown is shutdown(s, how): SD_SEND sends a FIN after the queued data and later
@@ -153,7 +153,7 @@ func (t *Thread) Shutdown(s Socket, how int) error {
 	if how != SDReceive && how != SDSend && how != SDBoth {
 		return wsaErr(op, irp.WSAEINVAL)
 	}
-	if code := t.w.top.Shutdown(e.s.ph, how); code != 0 {
+	if code := e.answer(t.w.top.Shutdown(e.s.ph, how)); code != 0 {
 		return wsaErr(op, code)
 	}
 	bits := map[int]int{SDReceive: shutRecv, SDSend: shutSend, SDBoth: shutRecv | shutSend}[how]

@@ -26,11 +26,14 @@ import (
 //
 // The protocol, in order:
 //
-//  1. win the SOCKET's close (a concurrent or later closesocket of it gets WSAENOTSOCK);
+//  1. win the SOCKET's close decision (a later closesocket of it gets WSAENOTSOCK; a
+//     concurrent one waits for this one's decision, so it never answers WSAENOTSOCK
+//     while the SOCKET still works);
 //  2. a nonblocking {1,n} close of the last SOCKET with data not delivered gives the
 //     close back and fails with WSAEWOULDBLOCK (not after shutdown(SD_SEND): the data
 //     and the FIN then finish in the background);
-//  3. remove the SOCKET from the table: every later use of it is WSAENOTSOCK;
+//  3. remove the SOCKET from the table: every later use of it is WSAENOTSOCK, and so is
+//     a failure of a call that overlapped the close (entry.answer);
 //  4. a SOCKET that is not the last reference is done: nothing goes on the wire;
 //  5. unless {1,0}, take the connection from the provider (SIOTakeConnection);
 //  6. WSPCloseSocket: the provider's hard close cancels every pending operation and
@@ -51,7 +54,7 @@ func (t *Thread) Closesocket(s Socket) error {
 
 func (w *WSA) closeSocket(t *Thread, h Socket, cleanup bool) WSAError {
 	e, ok := w.sockets.get(uint64(h))
-	if !ok || !e.closing.CompareAndSwap(false, true) { // 1.
+	if !ok || !e.winClose() { // 1.
 		return irp.WSAENOTSOCK
 	}
 	s := e.s
@@ -60,10 +63,11 @@ func (w *WSA) closeSocket(t *Thread, h Socket, cleanup bool) WSAError {
 	s.mu.Unlock()
 	timed := lg.OnOff != 0 && lg.Linger > 0
 	if timed && nb && !shut && !cleanup && s.refs.Count() == 1 && w.undelivered(s) { // 2.
-		e.closing.Store(false)
+		e.decideClose(closeOpen)
 		return irp.WSAEWOULDBLOCK
 	}
 	w.sockets.remove(uint64(h)) // 3.
+	e.decideClose(closeDone)
 	e.rd.Begin()
 	if !s.refs.Release() { // 4.
 		return 0

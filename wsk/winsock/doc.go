@@ -94,7 +94,11 @@
 //   - closesocket racing another call on the same SOCKET is defined: the call is
 //     refused (WSAENOTSOCK) or completes (a blocking one with WSAEINTR, an overlapped one
 //     with WSA_OPERATION_ABORTED); never a use-after-close. Windows leaves it to the
-//     application.
+//     application. A call that fails once the close has taken the SOCKET out of the table
+//     answers WSAENOTSOCK, whatever the provider's closed socket said; two closesockets
+//     of one SOCKET at once: one decides, the other waits for its decision and answers
+//     WSAENOTSOCK only once the SOCKET is gone (or decides itself, if the first one was
+//     handed back with WSAEWOULDBLOCK). Every call linearizes (TESTING.md case 49).
 //   - A Thread used by two goroutines at once is refused (WSAEINPROGRESS).
 //   - An overlapped call that started and failed at once reports WSA_IO_PENDING and
 //     delivers the failure through its notification: a notification comes exactly when
