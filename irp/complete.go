@@ -18,7 +18,8 @@ func (i *IRP) CompleteObject(status Status, info uintptr, obj any) {
 	c := i.word()
 	if w := c.w.Load(); stateOf(w) == stateSubmitted && status != Pending && !i.cancelRoutineSet() {
 		i.IoStatus = IoStatusBlock{Status: status, Information: info, Object: obj}
-		if !i.completeFast(c, w) {
+		// An IRP held exclusively (the provider's) will not take the fast path; skip the call.
+		if i.exclusive.Load() != nil || !i.completeFast(c, w) {
 			i.claimAndWalk(c)
 		}
 		return
@@ -82,7 +83,7 @@ func (i *IRP) checkCompletable(status Status) bool {
 
 func (i *IRP) completeRequest() {
 	c := i.word()
-	if w := c.w.Load(); stateOf(w) != stateSubmitted || !i.completeFast(c, w) {
+	if w := c.w.Load(); stateOf(w) != stateSubmitted || i.exclusive.Load() != nil || !i.completeFast(c, w) {
 		i.claimAndWalk(c)
 	}
 }
@@ -134,7 +135,7 @@ func (i *IRP) completeFast(c *stateCell, w uint64) bool {
 	if k < 1 || k > len(i.stack) {
 		return false
 	}
-	if loc := &i.stack[k-1]; !i.runs(loc) || loc.device != nil && i.exclusive.Load() == loc.device {
+	if loc := &i.stack[k-1]; loc.device != nil && i.HeldExclusively(loc.device) || !i.runs(loc) {
 		return false
 	}
 	if !c.w.CompareAndSwap(w, withState(w, stateCompleted)) {

@@ -163,7 +163,9 @@ func (i *IRP) PendingReturned() bool { return i.pendingReturned }
 // resetOwned only, leaving the shared words to the next Allocate.
 func (i *IRP) reset(status Status) {
 	i.resetOwned(status)
-	i.resetShared()
+	if i.sharedSet() {
+		i.resetShared()
+	}
 }
 
 // resetOwned resets the owner fields. The loop ranges over the count, not the slice, so
@@ -183,7 +185,8 @@ func (i *IRP) resetOwned(status Status) {
 // do so even on a freed IRP. Allocate calls it (with IoStatus reset: a stale pointer may
 // have written it) rather than Free, because Free's reset cannot stop a late Cancel. Each
 // store below is a locked instruction; a reset IRP rarely needs them (an IRP is cancelled
-// or entered exclusively on few of its uses), so load first.
+// or entered exclusively on few of its uses), so callers ask sharedSet first, and each
+// word is loaded before it is stored.
 func (i *IRP) resetShared() {
 	if i.cancel.Load() {
 		i.cancel.Store(false)
@@ -194,4 +197,9 @@ func (i *IRP) resetShared() {
 	if i.exclusive.Load() != nil {
 		i.exclusive.Store(nil)
 	}
+}
+
+// sharedSet reports whether any word resetShared resets is set; loads only.
+func (i *IRP) sharedSet() bool {
+	return i.cancel.Load() || i.crWord.Load() != 0 || i.exclusive.Load() != nil
 }

@@ -23,7 +23,7 @@ func Allocate(stackSize int) *IRP {
 			// Free reset the owner fields; IoStatus again, as a stale pointer may have
 			// written it, and the shared words (see resetShared), here in line.
 			i.IoStatus = IoStatusBlock{Status: Success}
-			if i.cancel.Load() || i.crWord.Load() != 0 || i.exclusive.Load() != nil {
+			if i.sharedSet() {
 				i.resetShared()
 			}
 			// Freed → Idle, one more allocation; no one else reaches a pooled IRP.
