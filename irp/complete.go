@@ -18,8 +18,7 @@ func (i *IRP) CompleteObject(status Status, info uintptr, obj any) {
 	c := i.word()
 	if w := c.w.Load(); stateOf(w) == stateSubmitted && status != Pending && !i.cancelRoutineSet() {
 		i.IoStatus = IoStatusBlock{Status: status, Information: info, Object: obj}
-		// An IRP held exclusively (the provider's) will not take the fast path; skip the call.
-		if i.exclusive.Load() != nil || !i.completeFast(c, w) {
+		if i.heldHere() || !i.completeFast(c, w) {
 			i.claimAndWalk(c)
 		}
 		return
@@ -83,7 +82,7 @@ func (i *IRP) checkCompletable(status Status) bool {
 
 func (i *IRP) completeRequest() {
 	c := i.word()
-	if w := c.w.Load(); stateOf(w) != stateSubmitted || i.exclusive.Load() != nil || !i.completeFast(c, w) {
+	if w := c.w.Load(); stateOf(w) != stateSubmitted || i.heldHere() || !i.completeFast(c, w) {
 		i.claimAndWalk(c)
 	}
 }
@@ -126,16 +125,13 @@ func (i *IRP) claimAndWalk(c *stateCell) {
 // Submitted) whose current location runs its routine, in one transition: Submitted →
 // Completed claims the walk and hands the IRP to that routine at once, where the general
 // path takes two (→ Completing, → Completed). The location is only read until the CAS has
-// won. It declines (false, nothing changed) when the general path is needed: the word has
-// changed since w, the routine does not run here, or an exclusive claim must be released,
-// which must happen while the word says Completing (a resubmission racing the release
-// then finds Completing and is refused).
+// won. It declines (false, nothing changed) when the word has changed since w or the
+// routine does not run here. Call it only when !heldHere: an exclusive claim must be
+// released while the word says Completing (a resubmission racing the release then finds
+// Completing and is refused), so such an IRP takes the general path.
 func (i *IRP) completeFast(c *stateCell, w uint64) bool {
 	k := i.current
-	if k < 1 || k > len(i.stack) {
-		return false
-	}
-	if loc := &i.stack[k-1]; loc.device != nil && i.HeldExclusively(loc.device) || !i.runs(loc) {
+	if k < 1 || k > len(i.stack) || !i.runs(&i.stack[k-1]) {
 		return false
 	}
 	if !c.w.CompareAndSwap(w, withState(w, stateCompleted)) {
@@ -145,12 +141,19 @@ func (i *IRP) completeFast(c *stateCell, w uint64) bool {
 	// until the call; no one else can have it yet.
 	r, ctx, dev := i.finish(k)
 	if dev != nil && i.HeldExclusively(dev) {
-		i.exclusive.Store(nil) // found unheld above, but a resubmission may have raced in
+		i.exclusive.Store(nil) // found unheld before, but a resubmission may have raced in
 	}
 	if i.invoke(k, r, ctx) {
 		i.walk()
 	}
 	return true
+}
+
+// heldHere reports whether the device of the current location holds the IRP exclusively
+// (EnterExclusive), so that finishing the location releases the claim.
+func (i *IRP) heldHere() bool {
+	k := i.current
+	return k >= 1 && k <= len(i.stack) && i.stack[k-1].device != nil && i.HeldExclusively(i.stack[k-1].device)
 }
 
 // runs reports whether loc's routine runs for the IRP's final status and cancel flag.
