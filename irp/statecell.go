@@ -17,7 +17,7 @@ import (
 //
 // Freed and Completed are not stored: they follow from the state. An IRP that is not Freed
 // has one allocation not yet freed, and an IRP in Submitted has one submission not yet
-// completed (Completed counts the claim of the walk, Submitted → Completing), so
+// completed (Completed counts the claim of the walk, the word leaving Submitted), so
 //
 //	freed = allocs - (state != Freed)    completed = subs - (state == Submitted)
 //
@@ -29,7 +29,9 @@ import (
 // registry keeps the cell after the IRP is collected (a pooled IRP that sync.Pool drops),
 // until a cleanup folds its counts into registry.retired.
 //
-// Ownership states (the low three bits). Transitions, all by CAS:
+// Ownership states (the low three bits). Transitions, by CAS except where no one else may
+// write the word (Allocate on a pooled IRP, the walk's hand-overs out of Completing), which
+// store:
 //
 //	Idle      --Enter-->           Submitted   (the callee owns it)
 //	Submitted --CompleteRequest--> Completing  (routines are being walked)
