@@ -69,9 +69,18 @@ func (i *IRP) exchangeCR(r CancelRoutine) CancelRoutine {
 func (i *IRP) takeCancelRoutine() CancelRoutine { return i.exchangeCR(nil) }
 
 func (i *IRP) cancelRoutineSet() bool {
-	if w := i.crWord.Load(); w&crLocked == 0 {
-		return w&crSet != 0
+	switch i.crWord.Load() {
+	case 0:
+		return false
+	case crSet:
+		return true
 	}
+	return i.cancelRoutineSetLocked()
+}
+
+// cancelRoutineSetLocked is cancelRoutineSet while someone holds the slot: wait for the
+// exchange and look. Kept apart so that the one-load case inlines.
+func (i *IRP) cancelRoutineSetLocked() bool {
 	i.lockCR()
 	set := i.crRoutine != nil
 	i.unlockCR()
@@ -84,7 +93,7 @@ func (i *IRP) cancelRoutineSet() bool {
 // does, as long as the IRP cannot be freed meanwhile (use CancelLock for that).
 // Cancelling a freed IRP is ignored and returns false.
 func (i *IRP) Cancel() bool {
-	if i.state.Load() == stateFreed {
+	if i.stateNow() == stateFreed {
 		return false
 	}
 	i.cancel.Store(true)

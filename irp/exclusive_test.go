@@ -91,3 +91,33 @@ func TestEnterExclusiveRaceOneWins(t *testing.T) {
 		}
 	})
 }
+
+// A claim held above the current location survives the one-CAS completion of the lower
+// location and is released when the walk passes the holder's location, before the
+// routine above it runs.
+func TestExclusiveClaimAboveFastCompletion(t *testing.T) {
+	withVerifier(t, false, func(t *testing.T) {
+		i := Allocate(2)
+		var lowSawHeld, lowRefused, topSawHeld bool
+		i.SetCompletionRoutine(func(*Device, *IRP, any) Status { // location 2, the owner's
+			topSawHeld = i.HeldExclusively(devA)
+			return MoreProcessingRequired
+		}, nil, InvokeAlways)
+		st, held := i.EnterExclusive(devA) // A holds location 2
+		require.Equal(t, Success, st)
+		require.False(t, held)
+		i.SetCompletionRoutine(func(*Device, *IRP, any) Status { // location 1, A's
+			lowSawHeld = i.HeldExclusively(devA)
+			_, lowRefused = i.EnterExclusive(devA) // A still holds it: a resubmission
+			return ContinueCompletion
+		}, nil, InvokeAlways)
+		require.Equal(t, Success, i.Enter(devB)) // B, plainly, at location 1
+		before := ReadStats().Violations["IRP_SENT_WHILE_PENDING"]
+		i.Complete(Success, 0)
+		require.True(t, lowSawHeld, "the claim was released before A's location was finished")
+		require.True(t, lowRefused, "a resubmission while A holds the IRP was let through")
+		require.Equal(t, before+1, ReadStats().Violations["IRP_SENT_WHILE_PENDING"])
+		require.False(t, topSawHeld, "the claim outlived A's location")
+		i.Free()
+	})
+}

@@ -44,38 +44,18 @@ type location struct {
 	device  *Device
 }
 
-// Ownership states of an IRP (the state word). Transitions, all by CAS:
-//
-//	Idle      --Enter-->           Submitted   (the callee owns it)
-//	Submitted --CompleteRequest--> Completing  (routines are being walked)
-//	Completing --walk pauses/ends--> Completed (owner owns it again)
-//	Completed --CompleteRequest--> Completing  (resume above an MPR stop only)
-//	Completed --Enter-->           Submitted   (sent down again after an MPR stop)
-//	Idle/Completed --Reuse--> Idle; Idle/Completed --Free--> Freed
-//
-// While a completion routine runs the word is already Completed: the routine owns
-// the IRP and may Free, Reuse or re-complete it before returning
-// MoreProcessingRequired. Submitted and Completing are "pending": Free and Reuse are
-// refused there.
-const (
-	stateIdle uint32 = iota
-	stateSubmitted
-	stateCompleting
-	stateCompleted
-	stateFreed
-)
-
 // IRP is the completion object. See the package doc for the lifecycle.
 //
 // The owner fields (stack, current, IoStatus, pendingReturned) are handed over
-// with the state word: only the goroutine that won the last transition touches them.
+// with the state word (statecell.go): only the goroutine that won the last transition
+// touches them. IRPs come from Allocate; a zero IRP also works, as one freshly allocated.
 // cancel and the cancel-routine slot are the only fields shared between an owner and
 // a concurrent Cancel.
 type IRP struct {
 	IoStatus IoStatusBlock
 	_        [0]func() // not comparable/copyable by accident
 
-	state   atomic.Uint32
+	cell    atomic.Pointer[stateCell] // the state word; set once, see word
 	stack   []location
 	current int // Windows CurrentLocation: StackCount+1 down to 1
 
@@ -97,13 +77,25 @@ func (i *IRP) StackCount() int { return len(i.stack) }
 
 // CurrentLocation follows Windows numbering: StackCount+1 means not yet passed to
 // any driver, 1 is the lowest location. Call it as the current owner.
-func (i *IRP) CurrentLocation() int { return i.current }
+func (i *IRP) CurrentLocation() int {
+	if i.current == 0 { // a zero IRP not used yet
+		return len(i.stack) + 1
+	}
+	return i.current
+}
 
 // SetCompletionRoutine is IoSetCompletionRoutine: it stores r in the NEXT (lower)
 // location, number CurrentLocation-1. With no lower location left it is bug check
 // 0x35 NO_MORE_IRP_STACK_LOCATIONS (panic in verifier mode, counted and ignored
 // otherwise). Call it as the owner, before passing the IRP down.
+//
+// On a freed IRP it is IRP_USED_AFTER_FREE (verifier panic, or counted) and changes nothing,
+// so a pooled IRP stays clean for its next Allocate.
 func (i *IRP) SetCompletionRoutine(r CompletionRoutine, ctx any, when Invoke) {
+	if stateOf(i.word().w.Load()) == stateFreed {
+		report(vUseAfterFree, "SetCompletionRoutine on a freed IRP")
+		return
+	}
 	n := i.current - 1
 	if n < 1 {
 		report(vNoMoreStackLocations, "SetCompletionRoutine with no lower stack location")
@@ -123,16 +115,20 @@ func (i *IRP) Enter(dev *Device) Status {
 		report(vNoMoreStackLocations, "Enter with no stack location left")
 		return InvalidParameter
 	}
+	c := i.word()
 	for {
-		s := i.state.Load()
-		switch s {
+		w := c.w.Load()
+		switch stateOf(w) {
 		case stateSubmitted:
 			// Passed further down by a callee that already owns it.
 		case stateIdle, stateCompleted:
-			if !i.state.CompareAndSwap(s, stateSubmitted) {
+			if w&subMask < subLimit { // submit, in line for the common case
+				if !c.w.CompareAndSwap(w, withState(w, stateSubmitted)+subOne) {
+					continue
+				}
+			} else if !c.submit(w, stateSubmitted) {
 				continue
 			}
-			statSubmitted.Add(1)
 		case stateFreed:
 			report(vUseAfterFree, "Enter on a freed IRP")
 			return InvalidParameter
@@ -162,22 +158,48 @@ func (i *IRP) MarkPending() {
 // the location whose routine is running.
 func (i *IRP) PendingReturned() bool { return i.pendingReturned }
 
-// reset restores the freshly allocated shape; the stack slice is kept.
+// reset restores the freshly allocated shape and drops every reference the IRP holds, so
+// a pooled IRP keeps nothing alive; the stack slice is kept. Reuse calls it; Free calls
+// resetOwned only, leaving the shared words to the next Allocate.
 func (i *IRP) reset(status Status) {
-	clear(i.stack)
+	i.resetOwned(status)
+	if i.sharedSet() {
+		i.resetShared()
+	}
+}
+
+// resetOwned resets the owner fields. The loop ranges over the count, not the slice, so
+// the compiler does not turn it into a bulk clear, which costs more than the few words of
+// a stack.
+func (i *IRP) resetOwned(status Status) {
+	for k := range len(i.stack) {
+		i.stack[k] = location{}
+	}
 	i.current = len(i.stack) + 1
-	i.IoStatus = IoStatusBlock{Status: status}
 	i.pendingReturned = false
-	// Each store below is a locked instruction; a reset IRP rarely needs them (an IRP
-	// is cancelled or entered exclusively on few of its uses), so load first.
+	i.IoStatus = IoStatusBlock{Status: status}
+}
+
+// resetShared resets the words a non-owner may write: Cancel sets the flag,
+// EnterExclusive claims the holder, SetCancelRoutine the slot, and a misbehaving one can
+// do so even on a freed IRP. Allocate calls it (with IoStatus reset: a stale pointer may
+// have written it) rather than Free, because Free's reset cannot stop a late Cancel. Each
+// store below is a locked instruction; a reset IRP rarely needs them (an IRP is cancelled
+// or entered exclusively on few of its uses), so callers ask sharedSet first, and each
+// word is loaded before it is stored.
+func (i *IRP) resetShared() {
 	if i.cancel.Load() {
 		i.cancel.Store(false)
 	}
-	i.crRoutine = nil
 	if i.crWord.Load() != 0 {
-		i.crWord.Store(0)
+		i.takeCancelRoutine()
 	}
 	if i.exclusive.Load() != nil {
 		i.exclusive.Store(nil)
 	}
+}
+
+// sharedSet reports whether any word resetShared resets is set; loads only.
+func (i *IRP) sharedSet() bool {
+	return i.cancel.Load() || i.crWord.Load() != 0 || i.exclusive.Load() != nil
 }

@@ -7,7 +7,8 @@ import "sync"
 const maxPooledStack = 8
 
 // pools[n] holds freed IRPs with exactly n stack locations, so a reused IRP keeps
-// its stack slice and Allocate does not allocate in steady state.
+// its stack slice and Allocate does not allocate in steady state. A pooled IRP is Freed
+// and was reset by Free.
 var pools [maxPooledStack + 1]sync.Pool
 
 // Allocate is IoAllocateIrp: an IRP with stackSize locations, from a pool (0 allocs
@@ -17,19 +18,25 @@ func Allocate(stackSize int) *IRP {
 	if stackSize < 0 {
 		stackSize = 0
 	}
-	var i *IRP
 	if stackSize <= maxPooledStack {
-		if v, ok := pools[stackSize].Get().(*IRP); ok {
-			i = v
+		if i, ok := pools[stackSize].Get().(*IRP); ok {
+			// Free reset the owner fields; IoStatus again, as a stale pointer may have
+			// written it, and the shared words (see resetShared), here in line.
+			i.IoStatus = IoStatusBlock{Status: Success}
+			if i.sharedSet() {
+				i.resetShared()
+			}
+			// Freed → Idle, one more allocation; no one else reaches a pooled IRP.
+			c := i.word()
+			if w := c.w.Load(); w&allocMask < allocLimit {
+				c.w.Store(withState(w, stateIdle) + allocOne)
+			} else {
+				c.reallocate()
+			}
+			return i
 		}
 	}
-	if i == nil {
-		i = &IRP{stack: make([]location, stackSize)}
-	}
-	i.reset(Success)
-	i.state.Store(stateIdle)
-	statAllocated.Add(1)
-	return i
+	return newIRP(stackSize)
 }
 
 // Free is IoFreeIrp. Freeing a pending IRP (submitted and not completed) or one with
@@ -37,9 +44,10 @@ func Allocate(stackSize int) *IRP {
 // counted and refused (the IRP stays alive). A second Free is counted and ignored,
 // so an IRP never enters the pool twice. Call it as the owner.
 func (i *IRP) Free() {
+	c := i.word()
 	for {
-		s := i.state.Load()
-		switch s {
+		w := c.w.Load()
+		switch stateOf(w) {
 		case stateIdle, stateCompleted:
 		case stateFreed:
 			report(vUseAfterFree, "IRP freed twice")
@@ -52,12 +60,11 @@ func (i *IRP) Free() {
 			report(vCancelStateInCompleted, "IoFreeIrp with a cancel routine set")
 			return
 		}
-		if i.state.CompareAndSwap(s, stateFreed) {
+		if c.w.CompareAndSwap(w, withState(w, stateFreed)) {
 			break
 		}
 	}
-	i.reset(Success)
-	statFreed.Add(1)
+	i.resetOwned(Success)
 	if n := len(i.stack); n <= maxPooledStack {
 		pools[n].Put(i)
 	}
@@ -68,8 +75,9 @@ func (i *IRP) Free() {
 // submitted and not completed, that is freed, or that has a cancel routine set.
 // Call it as the owner.
 func (i *IRP) Reuse(status Status) {
-	s := i.state.Load()
-	switch s {
+	c := i.word()
+	w := c.w.Load()
+	switch stateOf(w) {
 	case stateIdle, stateCompleted:
 	case stateFreed:
 		report(vUseAfterFree, "IoReuseIrp on a freed IRP")
@@ -82,7 +90,7 @@ func (i *IRP) Reuse(status Status) {
 		report(vReuseWithCancelRoutine, "IoReuseIrp with a cancel routine set")
 		return
 	}
-	if !i.state.CompareAndSwap(s, stateIdle) {
+	if !c.w.CompareAndSwap(w, withState(w, stateIdle)) {
 		report(vReusePending, "IoReuseIrp raced with another owner")
 		return
 	}

@@ -3,6 +3,7 @@ package irp
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -78,6 +79,34 @@ func BenchmarkIRPCycleVsRWMutex(b *testing.B) {
 			rw.RUnlock()
 		}
 	})
+}
+
+// BenchmarkIRPCycleRatio measures the same two in alternating slices of 1000 operations,
+// so that both see the same load on a shared machine, and reports the ratio (the goal: at
+// most 5) beside each one's time. Run it with -cpu 1.
+func BenchmarkIRPCycleRatio(b *testing.B) {
+	const slice = 1000
+	var rw sync.RWMutex
+	var inCycle, inPair time.Duration
+	ops := 0
+	b.ReportAllocs()
+	for ; ops < b.N; ops += slice {
+		t0 := time.Now()
+		for range slice {
+			cycle()
+		}
+		t1 := time.Now()
+		for range slice {
+			rw.RLock()
+			//lint:ignore SA2001 baseline for the IRP cycle
+			rw.RUnlock()
+		}
+		inCycle += t1.Sub(t0)
+		inPair += time.Since(t1)
+	}
+	b.ReportMetric(float64(inCycle)/float64(inPair), "cycle/rwmutex")
+	b.ReportMetric(float64(inCycle.Nanoseconds())/float64(ops), "cycle-ns/op")
+	b.ReportMetric(float64(inPair.Nanoseconds())/float64(ops), "rwmutex-ns/op")
 }
 
 func BenchmarkIRPCycleParallel(b *testing.B) {
