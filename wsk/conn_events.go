@@ -159,14 +159,14 @@ func transportDied(err error) bool {
 
 // readable runs on the loop with mu held, after the queued receives took what they could.
 func (ce *connEvents) readable(s *socket, after *[]func()) {
-	if len(s.sendQ) > 0 {
+	if !s.sendQ.empty() {
 		ce.sawSendQueue = true
 	}
 	if s.state.has(stDead) {
 		ce.tellDeadLocked(s, after) // once the receive callback is free
 		return
 	}
-	if ce.cur != nil || len(s.recvQ) > 0 || !s.state.has(stConnected) {
+	if ce.cur != nil || !s.recvQ.empty() || !s.state.has(stConnected) {
 		return // a callback holds the bytes, or a queued IRP wins (invariant 31)
 	}
 	cd := s.connDispatch()
@@ -367,9 +367,9 @@ func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, 
 			hold = true
 		}
 	}
-	s.gate.endLocked(dispatch.EventReceive, &done)
+	s.endEventLocked(dispatch.EventReceive, &done)
 	closing := s.state.has(stClosing)
-	if !closing && len(s.recvQ) > 0 && !s.state.has(stDead) {
+	if !closing && !s.recvQ.empty() && !s.state.has(stDead) {
 		s.pumpRecvLocked(&out) // the receives posted while the callback held the bytes
 	}
 	if !closing && (s.state.has(stDead) || delivered && !ce.paused && (!s.rdDrained || ce.held != nil)) {
@@ -422,7 +422,7 @@ func (ce *connEvents) disconnectLocked(s *socket, cd *dispatch.ClientConnectionD
 func (s *socket) endSimpleEvent(ev dispatch.EventMask) {
 	var done []*irp.IRP
 	s.mu.Lock()
-	s.gate.endLocked(ev, &done)
+	s.endEventLocked(ev, &done)
 	if !s.state.has(stClosing) {
 		if ev == dispatch.EventSendBacklog {
 			s.postWritable()
@@ -447,7 +447,7 @@ func idealBacklog(fd int) (int, error) {
 // then (the queue drained). The first report after enabling gives the current value.
 func (ce *connEvents) writable(s *socket, after *[]func()) {
 	cd := s.connDispatch()
-	if len(s.sendQ) > 0 {
+	if !s.sendQ.empty() {
 		ce.sawSendQueue = true
 		return
 	}
@@ -539,7 +539,7 @@ func (ce *connEvents) tellDeadLocked(s *socket, after *[]func()) {
 		defer func() {
 			var done []*irp.IRP
 			s.mu.Lock()
-			s.gate.endLocked(dispatch.EventReceive, &done)
+			s.endEventLocked(dispatch.EventReceive, &done)
 			s.mu.Unlock()
 			completeDisables(done)
 		}()

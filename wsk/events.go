@@ -11,23 +11,23 @@ import (
 // running callback can wait for it (SPEC.md §2.7, invariant 35). It lives in the socket and is
 // guarded by socket.mu.
 //
-//	field     meaning
-//	running   the events whose callback has been started and has not returned (one call
-//	          per event at most: deliveries are serial per socket, invariant 32)
-//	waiters   disable requests (with an IRP) waiting for a running callback to return
+//	field            meaning
+//	running          the events whose callback has been started and has not returned (one
+//	                 call per event at most: deliveries are serial per socket, invariant 32)
+//	cold.waiters     disable requests (with an IRP) waiting for a running callback to
+//	                 return: in the socket's cold record (socket_cold.go), made by the first
+//	                 disable that has to wait
 //
 // A bit of running is set under mu before the callback is started (through
 // invokeCallback, with no lock) and cleared under mu after it returned (or was refused
 // because close began). The IRPs of waiters whose events are no longer running are
 // completed with STATUS_SUCCESS after mu is released.
+//
+// The events enabled by WSK_SET_STATIC_EVENT_CALLBACKS when the socket was created
+// (events_static.go) are cold.static: set once before the socket is published and never
+// changed, SO_WSK_EVENT_CALLBACK can neither disable nor re-enable them.
 type eventGate struct {
-	waiters []disableWaiter
 	running dispatch.EventMask
-
-	// static holds the events enabled by WSK_SET_STATIC_EVENT_CALLBACKS when the socket
-	// was created (events_static.go). Set once before the socket is published and never
-	// changed: SO_WSK_EVENT_CALLBACK can neither disable nor re-enable them.
-	static dispatch.EventMask
 }
 
 // disableWaiter is one WSK_EVENT_DISABLE request that returned STATUS_PENDING.
@@ -45,28 +45,33 @@ func (g *eventGate) beginLocked(ev dispatch.EventMask) {
 	g.running |= ev
 }
 
-// endLocked records that the callback of ev returned, and moves the disable IRPs that no
-// longer wait for anything to *done (the caller completes them after Unlock).
-func (g *eventGate) endLocked(ev dispatch.EventMask, done *[]*irp.IRP) {
+// endEventLocked records that the callback of ev returned, and moves the disable IRPs
+// that no longer wait for anything to *done (the caller completes them after Unlock).
+func (s *socket) endEventLocked(ev dispatch.EventMask, done *[]*irp.IRP) {
+	g := &s.gate
 	if g.running&ev == 0 {
 		panic("wsk: event callback ended but was not running (invariant 32)")
 	}
 	g.running &^= ev
-	keep := g.waiters[:0]
-	for _, w := range g.waiters {
+	if s.cold == nil || len(s.cold.waiters) == 0 {
+		return
+	}
+	c := s.cold
+	keep := c.waiters[:0]
+	for _, w := range c.waiters {
 		if g.running&w.mask == 0 {
 			*done = append(*done, w.i)
 			continue
 		}
 		keep = append(keep, w)
 	}
-	for k := len(keep); k < len(g.waiters); k++ {
-		g.waiters[k] = disableWaiter{}
+	for k := len(keep); k < len(c.waiters); k++ {
+		c.waiters[k] = disableWaiter{}
 	}
-	g.waiters = keep
+	c.waiters = keep
 }
 
-// completeDisables completes the disable IRPs endLocked released (no lock held: the
+// completeDisables completes the disable IRPs endEventLocked released (no lock held: the
 // completion routines are user code).
 func completeDisables(done []*irp.IRP) {
 	for _, i := range done {
@@ -93,7 +98,8 @@ func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
 	}
 	i.MarkPending()
 	s.observePending(i)
-	s.gate.waiters = append(s.gate.waiters, disableWaiter{mask: mask, i: i})
+	c := s.coldLocked()
+	c.waiters = append(c.waiters, disableWaiter{mask: mask, i: i})
 	return irp.Pending
 }
 
@@ -116,7 +122,7 @@ func (s *socket) handedOutLocked() {
 // stream socket that has not committed to listening (its connection events start once
 // it is connected; connEvents.readable waits for stConnected).
 func (s *socket) connRoleLocked() bool {
-	return s.cat == dispatch.ConnectionSocket || (s.cat == dispatch.StreamSocket && !s.state.has(stListening))
+	return s.category() == dispatch.ConnectionSocket || (s.category() == dispatch.StreamSocket && !s.state.has(stListening))
 }
 
 // wakeEventsLocked makes the delivery of the events in mask look at the socket again:
@@ -125,7 +131,7 @@ func (s *socket) connRoleLocked() bool {
 // its connEvents (the readiness extension) here, the first time.
 func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
 	switch {
-	case s.cat == dispatch.DatagramSocket:
+	case s.category() == dispatch.DatagramSocket:
 		if mask&dispatch.EventReceiveFrom != 0 {
 			s.postReadable() // the backlog may hold datagrams that came while it was off
 		}
@@ -193,11 +199,11 @@ func (s *socket) post(fn func()) {
 // connEvents now: the delivery then starts by itself once it is connected (or, for an
 // accepted socket, once it is handed out and has callbacks).
 func (s *socket) applyStaticEvents() {
-	mask := staticFor(s.cat, s.reg.static.seal())
+	mask := staticFor(s.category(), s.reg.static.seal())
 	if mask == 0 {
 		return
 	}
-	s.gate.static = mask
+	s.coldLocked().static = mask
 	s.events = mask
 	s.wakeEventsLocked(mask) // s.efd is nil yet: this creates connEvents and posts nothing
 }

@@ -50,7 +50,7 @@ func (r *Registration) newStreamSocket(fam, sotype, proto int, ctx, cd any) (*so
 	if st != irp.Success {
 		return nil, st
 	}
-	s.lst = &listener{client: cl}
+	s.coldLocked().lst = &listener{client: cl} // not published yet: no lock
 	return s, irp.Success
 }
 
