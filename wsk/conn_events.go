@@ -47,7 +47,6 @@ type connEvents struct {
 	retained      map[*dispatch.DataIndication]*indication
 	retainedBytes int
 	lastBacklog   int
-	writeFn       func() // s.Writable, made by the first postWritable (events.go)
 	paused        bool
 	graceful      bool
 	abortive      bool

@@ -160,38 +160,15 @@ func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
 // connEventMask is the events of the connection role.
 const connEventMask = dispatch.EventReceive | dispatch.EventDisconnect | dispatch.EventSendBacklog
 
-// postReadable runs s.Readable on the socket's loop soon. It is how a delivery resumes
-// without a new edge (a receive re-armed the events, a list was released, the events were
-// enabled). It may be called with mu held (Post takes only the loop's queue lock). After
-// close began, Readable finds stClosing and an empty receive queue and does nothing.
-func (s *socket) postReadable() { s.post(s.readFn) }
+// postReadable runs s.Readable on the socket's loop soon (wake.go). It is how a delivery
+// resumes without a new edge (a receive re-armed the events, a list was released, the
+// events were enabled). It may be called with mu held (the wake list's lock comes after
+// it). After close began, Readable finds stClosing and an empty receive queue and does
+// nothing. It allocates nothing.
+func (s *socket) postReadable() { s.wakeUp(wakeRead) }
 
-// postWritable is postReadable for s.Writable, called with mu held. Only the send backlog
-// event posts it, so the method value lives in connEvents, made the first time; a socket
-// without connection events (nothing of the provider posts for it) makes one each time.
-func (s *socket) postWritable() {
-	ce, _ := s.ext.(*connEvents)
-	if ce == nil {
-		s.post(s.Writable)
-		return
-	}
-	if ce.writeFn == nil {
-		ce.writeFn = s.Writable
-	}
-	s.post(ce.writeFn)
-}
-
-// post runs fn on the socket's loop. The posted queue is bounded (engine MaxPosted); when
-// it is full, a zero-delay timer (unbounded, also run on the loop) takes fn instead, so a
-// wake-up is never lost.
-func (s *socket) post(fn func()) {
-	if s.efd == nil {
-		return
-	}
-	if l := s.efd.Loop(); !l.Post(fn) {
-		l.AfterFunc(0, fn)
-	}
-}
+// postWritable is postReadable for s.Writable (only the send backlog event posts it).
+func (s *socket) postWritable() { s.wakeUp(wakeWrite) }
 
 // applyStaticEvents enables the registration's static events of s's category (seals the
 // registration's static mask: events_static.go). Called by newSocket and adoptSocket

@@ -172,9 +172,7 @@ func (l *listener) writable(*socket, *[]func()) {}
 // conditional connection became ready): the engine is edge-triggered, and the kernel
 // queue may already hold connections whose edge went by. Called with or without mu.
 func (l *listener) kick(s *socket) {
-	if s.efd != nil {
-		s.efd.Loop().Post(s.readFn) // made once at registration: a kick allocates nothing
-	}
+	s.postReadable() // allocates nothing (wake.go)
 }
 
 // acceptEventOn reports whether the accept event is enabled and has a callback.

@@ -93,7 +93,8 @@ type socket struct {
 	// call still reads inline whatever it says: data that came before its edge was
 	// handled must complete the call at once (pending iff asynchronous).
 	rdDrained bool
-	hupSeen   bool // an edge carried EPOLLRDHUP, EPOLLHUP or EPOLLERR
+	hupSeen   bool  // an edge carried EPOLLRDHUP, EPOLLHUP or EPOLLERR
+	wake      uint8 // the looks waiting in the loop's wake list (wake.go; guarded by its lock, not mu)
 
 	// socketContext and clientDispatch are what the application passed at creation: every
 	// event callback of clientDispatch gets socketContext.
@@ -107,11 +108,6 @@ type socket struct {
 	sendQ       opQueue // sends, a graceful disconnect, a ConnectEx's data, in submission order
 	queuedBytes int     // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
 	ext         readinessExt
-
-	// readFn is s.Readable, made once when the socket is registered (before s.efd is set,
-	// which post tests): a method value taken at each post would be one allocation per
-	// wake-up. s.Writable's (posted only by the send backlog event) is connEvents.writeFn.
-	readFn func()
 
 	// cold is what an established connection does not touch (the connect op, the
 	// listener, the peer address after our FIN, disable waiters, static events,

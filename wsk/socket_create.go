@@ -100,7 +100,6 @@ func (r *Registration) registerSocket(s *socket, table any) irp.Status {
 		r.unreserveSocket()
 		return irp.FromError(err)
 	}
-	s.readFn = s.Readable // made once: postReadable allocates nothing
 	s.efd = efd
 	r.ctr.socketsCreated.Add(1)
 	return irp.Success
