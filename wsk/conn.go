@@ -170,8 +170,10 @@ func connGetRemoteAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP)
 // closed, and still knows its peer. Called with mu held (getAddress).
 func (s *socket) peerNameLocked(fd int) (unix.Sockaddr, error) {
 	sa, err := unix.Getpeername(fd)
-	if err == unix.ENOTCONN && s.cold != nil && s.cold.peer != nil {
-		return s.cold.peer, nil
+	if err == unix.ENOTCONN && s.cold != nil && s.cold.peer.IsValid() {
+		if rsa, st := toSockaddr(int(s.family), s.cold.peer); st == irp.Success {
+			return rsa, nil
+		}
 	}
 	return sa, err
 }

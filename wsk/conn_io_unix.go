@@ -231,7 +231,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 			// Once both directions are shut down Linux forgets the peer (getpeername says
 			// ENOTCONN): record it while the kernel still knows it (peerNameLocked).
 			if ap := peerAddrRaw(s.fd); ap.IsValid() {
-				s.coldLocked().peer, _ = toSockaddr(int(s.family), ap)
+				s.coldLocked().peer = ap
 			}
 			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
 				s.ioFailedLocked(err, out) // a dead transport: conn_events.go

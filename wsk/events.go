@@ -30,10 +30,12 @@ type eventGate struct {
 	running dispatch.EventMask
 }
 
-// disableWaiter is one WSK_EVENT_DISABLE request that returned STATUS_PENDING.
+// disableWaiter is one WSK_EVENT_DISABLE request that returned STATUS_PENDING, in the
+// socket's list of them (socketCold.waiters, oldest first).
 type disableWaiter struct {
 	mask dispatch.EventMask
 	i    *irp.IRP
+	next *disableWaiter
 }
 
 // beginLocked records that the callback of ev is about to run. Running it twice at once
@@ -53,22 +55,18 @@ func (s *socket) endEventLocked(ev dispatch.EventMask, done *[]*irp.IRP) {
 		panic("wsk: event callback ended but was not running (invariant 32)")
 	}
 	g.running &^= ev
-	if s.cold == nil || len(s.cold.waiters) == 0 {
+	if s.cold == nil {
 		return
 	}
-	c := s.cold
-	keep := c.waiters[:0]
-	for _, w := range c.waiters {
-		if g.running&w.mask == 0 {
-			*done = append(*done, w.i)
+	for p := &s.cold.waiters; *p != nil; {
+		w := *p
+		if g.running&w.mask != 0 {
+			p = &w.next
 			continue
 		}
-		keep = append(keep, w)
+		*done = append(*done, w.i)
+		*p = w.next
 	}
-	for k := len(keep); k < len(c.waiters); k++ {
-		c.waiters[k] = disableWaiter{}
-	}
-	c.waiters = keep
 }
 
 // completeDisables completes the disable IRPs endEventLocked released (no lock held: the
@@ -98,8 +96,11 @@ func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
 	}
 	i.MarkPending()
 	s.observePending(i)
-	c := s.coldLocked()
-	c.waiters = append(c.waiters, disableWaiter{mask: mask, i: i})
+	p := &s.coldLocked().waiters
+	for *p != nil {
+		p = &(*p).next
+	}
+	*p = &disableWaiter{mask: mask, i: i}
 	return irp.Pending
 }
 

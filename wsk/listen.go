@@ -108,7 +108,9 @@ func (r *Registration) newListenSocket(fam, sotype, proto int, ctx, cd any) (*so
 		s.closeProtocol(nil)
 		return nil, irp.FromError(err)
 	}
-	s.coldLocked().lst = &listener{client: cl} // not published yet: no lock
+	s.mu.Lock() // not published yet, but registered: the loop may look at s.cold
+	s.coldLocked().lst = &listener{client: cl}
+	s.mu.Unlock()
 	return s, irp.Success
 }
 

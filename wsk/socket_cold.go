@@ -3,7 +3,7 @@
 package wsk
 
 import (
-	"golang.org/x/sys/unix"
+	"net/netip"
 
 	"github.com/gowsk/gowsk/dispatch"
 )
@@ -25,16 +25,18 @@ import (
 //	connectOp        the pending WskConnect/WskConnectEx/WskSocketConnect (conn.go)
 //	lst              listen and stream sockets: the listening side (listen.go); made
 //	                 with the socket, set once, read without mu
-//	peer             the remote address, recorded before our FIN (conn.go peerNameLocked)
-//	waiters          WSK_EVENT_DISABLE requests waiting for their callback (events.go)
+//	peer             the remote address, recorded before our FIN (conn.go peerNameLocked):
+//	                 a value, so a graceful disconnect allocates only this record
+//	waiters          WSK_EVENT_DISABLE requests waiting for their callback, a list
+//	                 (events.go)
 //	static           the WSK_SET_STATIC_EVENT_CALLBACKS events (events_static.go); set
 //	                 before the socket is published, never changed
 //	cancelKeepsSent  SOCancelKeepsSent: a cancelled partial send keeps the connection
 type socketCold struct {
 	connectOp       *op
 	lst             *listener
-	peer            unix.Sockaddr
-	waiters         []disableWaiter
+	peer            netip.AddrPort
+	waiters         *disableWaiter
 	static          dispatch.EventMask
 	cancelKeepsSent bool
 }
