@@ -28,34 +28,75 @@ import (
 // returned, with the bytes the callback did not take. Held bytes are unread input: a
 // close that finds them resets the connection, as it does for unread kernel input.
 //
-//	field          meaning
-//	cur            the indication a receive callback holds (the receive pump waits)
-//	held           bytes read from the kernel that nobody took yet (buf[off:off+n])
-//	paused         the last receive event took part of the data or none: no receive event
-//	               until a WskReceive completes (invariant 33)
-//	retained       lists the application kept (it returned STATUS_PENDING), until Release;
-//	               nil until the first one (most connections never retain a list)
-//	retainedBytes  their bytes, bounded by Limits.MaxQueuedBytesPerSocket
-//	graceful,      the disconnect event was reported for the peer's FIN / reset
+//	field               meaning
+//	cur                 the indication a receive callback holds (the receive pump waits)
+//	held                bytes read from the kernel that nobody took yet (buf[off:off+n])
+//	paused              the last receive event took part of the data or none: no receive
+//	                    event until a WskReceive completes (invariant 33)
+//	rare.retained       lists the application kept (it returned STATUS_PENDING), until
+//	                    Release (most connections never retain a list)
+//	rare.retainedBytes  their bytes, bounded by Limits.MaxQueuedBytesPerSocket
+//	graceful,           the disconnect event was reported for the peer's FIN / reset
 //	abortive
-//	lastBacklog    the ideal send backlog last reported (-1: report the current one)
-//	sawSendQueue   a send waited for buffer space since the last backlog report
-//	deadSent       the dead socket's NULL list was delivered
+//	rare.lastBacklog    the ideal send backlog last reported (-1: report the current one)
+//	sawSendQueue        a send waited for buffer space since the last backlog report
+//	deadSent            the dead socket's NULL list was delivered
+//
+// rare (connEventsRare) is made by the first retained list or backlog report: a
+// connection that does neither keeps 32 bytes of event state (package doc, # Memory per
+// connection).
 type connEvents struct {
-	cur           *indication
-	held          *indication
-	retained      map[*dispatch.DataIndication]*indication
-	retainedBytes int
-	lastBacklog   int
-	paused        bool
-	graceful      bool
-	abortive      bool
-	sawSendQueue  bool
-	deadSent      bool // the NULL list of a dead socket was delivered (invariant 37)
+	cur          *indication
+	held         *indication
+	rare         *connEventsRare
+	paused       bool
+	graceful     bool
+	abortive     bool
+	sawSendQueue bool
+	deadSent     bool // the NULL list of a dead socket was delivered (invariant 37)
 }
 
-func newConnEvents() *connEvents {
-	return &connEvents{lastBacklog: -1} // retained is made by the first retained list
+// connEventsRare is the part of connEvents that only retained lists and the send backlog
+// event use (see connEvents). Guarded by socket.mu.
+type connEventsRare struct {
+	retained      map[*dispatch.DataIndication]*indication // made by the first retained list
+	retainedBytes int
+	lastBacklog   int
+}
+
+func newConnEvents() *connEvents { return &connEvents{} }
+
+// rareLocked returns ce.rare, making it the first time.
+func (ce *connEvents) rareLocked() *connEventsRare {
+	if ce.rare == nil {
+		ce.rare = &connEventsRare{lastBacklog: -1}
+	}
+	return ce.rare
+}
+
+// retainedBytesLocked is the bytes of the lists the application retains.
+func (ce *connEvents) retainedBytesLocked() int {
+	if ce.rare == nil {
+		return 0
+	}
+	return ce.rare.retainedBytes
+}
+
+// retainedLocked is the indication of a retained list, or nil.
+func (ce *connEvents) retainedLocked(list *dispatch.DataIndication) *indication {
+	if ce.rare == nil {
+		return nil
+	}
+	return ce.rare.retained[list]
+}
+
+// lastBacklogLocked is the ideal send backlog last reported, -1 if none is to be
+// compared with.
+func (ce *connEvents) lastBacklogLocked() int {
+	if ce.rare == nil {
+		return -1
+	}
+	return ce.rare.lastBacklog
 }
 
 // connDispatch is the application's connection callbacks (nil if it gave none): the
@@ -172,7 +213,7 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 	var out []*op
 	if s.sticky == 0 && !s.state.has(stRemoteGraceful) && cd != nil {
 		recvOn := s.events&dispatch.EventReceive != 0 && cd.ReceiveEvent != nil
-		room := s.reg.limits.MaxQueuedBytesPerSocket - ce.retainedBytes
+		room := s.reg.limits.MaxQueuedBytesPerSocket - ce.retainedBytesLocked()
 		switch {
 		case recvOn && !ce.paused && room > 0 && (ce.held == nil || ce.held.n <= room):
 			ce.startIndication(s, cd, room, &out, after)
@@ -254,7 +295,7 @@ func (ce *connEvents) startIndication(s *socket, cd *dispatch.ClientConnectionDi
 	if ind.entire {
 		flags |= dispatch.FlagEntireMessage
 	}
-	if (ce.retainedBytes+n)*2 > s.reg.limits.MaxQueuedBytesPerSocket {
+	if (ce.retainedBytesLocked()+n)*2 > s.reg.limits.MaxQueuedBytesPerSocket {
 		flags |= dispatch.FlagReleaseASAP
 	}
 	ce.cur = ind
@@ -333,11 +374,12 @@ func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, 
 			take = ind.n
 			if !ind.early { // else: already released while the callback ran
 				keep = true
-				if ce.retained == nil {
-					ce.retained = make(map[*dispatch.DataIndication]*indication)
+				r := ce.rareLocked()
+				if r.retained == nil {
+					r.retained = make(map[*dispatch.DataIndication]*indication)
 				}
-				ce.retained[&ind.list] = ind
-				ce.retainedBytes += ind.n
+				r.retained[&ind.list] = ind
+				r.retainedBytes += ind.n
 			}
 		case irp.DataNotAccepted:
 			ce.paused = true
@@ -456,13 +498,13 @@ func (ce *connEvents) writable(s *socket, after *[]func()) {
 		return
 	}
 	v, err := idealBacklog(s.fd)
-	if err != nil || (v == ce.lastBacklog && !ce.sawSendQueue) {
+	if err != nil || (v == ce.lastBacklogLocked() && !ce.sawSendQueue) {
 		return
 	}
 	if !s.callbacks.Acquire() {
 		return
 	}
-	ce.lastBacklog, ce.sawSendQueue = v, false
+	ce.rareLocked().lastBacklog, ce.sawSendQueue = v, false
 	s.gate.beginLocked(dispatch.EventSendBacklog)
 	fn, ctx := cd.SendBacklogEvent, s.socketContext
 	*after = append(*after, func() {
@@ -510,8 +552,10 @@ func (ce *connEvents) dieLocked(s *socket, out *[]*op, after *[]func()) {
 	}
 	s.failLocked(irp.FileForcedClosed, out)
 	s.state |= stDead
-	clear(ce.retained)
-	ce.retainedBytes = 0
+	if ce.rare != nil {
+		clear(ce.rare.retained)
+		ce.rare.retainedBytes = 0
+	}
 	if ce.held != nil {
 		putIndication(ce.held)
 		ce.held = nil

@@ -145,10 +145,12 @@
 //	                                            88 bytes hold one; inflight, callbacks: 16
 //	                                            bytes each, the waiter block is made when
 //	                                            the socket closes)
-//	connEvents (conn_events.go)             48  with connection events on; its map of
-//	                                            retained lists is made by the first one
+//	connEvents (conn_events.go)             32  with connection events on; the retained
+//	                                            lists and the send backlog event's state
+//	                                            (connEventsRare, 24) are made by their
+//	                                            first use
 //	engine.FD                               48  the registration; plus its table slot, 8
-//	total                                  360
+//	total                                  344
 //
 // What an established connection does not touch is in socketCold (socket_cold.go, 64),
 // made on first use and never by an accepted connection that only sends and receives:

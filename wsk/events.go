@@ -152,7 +152,9 @@ func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
 			s.postReadable()
 		}
 		if mask&dispatch.EventSendBacklog != 0 {
-			ce.lastBacklog = -1 // report the current value once
+			if ce.rare != nil {
+				ce.rare.lastBacklog = -1 // report the current value once
+			}
 			s.postWritable()
 		}
 	}
