@@ -450,12 +450,7 @@ func (ce *connEvents) disconnectLocked(s *socket, cd *dispatch.ClientConnectionD
 		return
 	}
 	s.gate.beginLocked(dispatch.EventDisconnect)
-	fn, ctx := cd.DisconnectEvent, s.socketContext
-	*after = append(*after, func() {
-		defer s.callbacks.Release()
-		defer s.endSimpleEvent(dispatch.EventDisconnect)
-		s.invokeCallback("DisconnectEvent", func() { _ = fn(ctx, flags) })
-	})
+	*after = append(*after, newDisconnectCall(s, cd.DisconnectEvent, s.socketContext, flags).runFn)
 }
 
 // endSimpleEvent ends a callback that returns only STATUS_SUCCESS, then looks again:

@@ -167,7 +167,7 @@ const connEventMask = dispatch.EventReceive | dispatch.EventDisconnect | dispatc
 // resumes without a new edge (a receive re-armed the events, a list was released, the
 // events were enabled). It may be called with mu held (the wake list's lock comes after
 // it). After close began, Readable finds stClosing and an empty receive queue and does
-// nothing. It allocates nothing.
+// nothing. No allocation per post: the queue reuses its two buffers once grown.
 func (s *socket) postReadable() { s.wakeUp(wakeRead) }
 
 // postWritable is postReadable for s.Writable (only the send backlog event posts it).

@@ -174,7 +174,7 @@ func (l *listener) writable(*socket, *[]func()) {}
 // conditional connection became ready): the engine is edge-triggered, and the kernel
 // queue may already hold connections whose edge went by. Called with or without mu.
 func (l *listener) kick(s *socket) {
-	s.postReadable() // allocates nothing (wake.go)
+	s.postReadable() // no allocation (wake.go)
 }
 
 // acceptEventOn reports whether the accept event is enabled and has a callback.
