@@ -34,7 +34,7 @@ func TestDisableWaitersAllReleased(t *testing.T) {
 
 	waiters := make([]*pcall, 3)
 	for k := range waiters {
-		waiters[k] = start(t, 1, func(i *irp.IRP) irp.Status { return evDisable(ls, dispatch.EventAccept, i) })
+		waiters[k] = start(t, 1, func(i *irp.IRP) irp.Status { return evSet(ls, dispatch.EventAccept|dispatch.EventDisable, i) })
 		require.Equal(t, irp.Pending, waiters[k].ret, "disable %d waits for the running callback", k)
 	}
 	for k, w := range waiters {
