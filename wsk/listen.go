@@ -26,7 +26,7 @@ var listenTable = dispatch.ListenDispatch{
 	GetLocalAddress: connGetLocalAddress,
 }
 
-// listener is the listening side of a listen or stream socket (socketCold.lst, socket.listenSide). It is the
+// listener is the listening side of a listen or stream socket (socketCold.lst). It is the
 // socket's readinessExt once the socket listens. Every field is guarded by the socket's mu.
 //
 // Where a connection is between the kernel and the application:
