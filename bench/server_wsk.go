@@ -147,53 +147,75 @@ func closeSync(s *dispatch.Socket) {
 // setNoDelay sets TCP_NODELAY, as Go's net does on every TCP connection. An option set
 // takes no IRP (it completes synchronously), so callbacks may do it.
 func setNoDelay(s *dispatch.Socket) {
-	one := []byte{1, 0, 0, 0}
-	_ = s.Basic().ControlSocket(s, dispatch.SetOption, wsk.TCPNoDelay, wsk.IPProtoTCP, one, nil, nil, nil)
+	_ = s.Basic().ControlSocket(s, dispatch.SetOption, wsk.TCPNoDelay, wsk.IPProtoTCP, wskOptionOn, nil, nil, nil)
 }
 
-// wskCloser is the part of a connection both servers share: the socket, its once-only
-// shutdown (graceful Disconnect then CloseSocket, or CloseSocket at once) on an IRP of
-// its own, and its links in the server's connection set.
-type wskCloser struct {
+// wskOptionOn is the input of every boolean option set to 1: the provider only reads
+// it, and one shared slice spares every connection a 4-byte allocation.
+var wskOptionOn = []byte{1, 0, 0, 0}
+
+// wskConn is one connection of either server (one record type, so that nothing per
+// connection says which: a 16-byte interface to the outer record was a fifth of it):
+// the socket, its once-only shutdown (graceful Disconnect then CloseSocket, or
+// CloseSocket at once) on an IRP of its own, its links in the server's connection set,
+// and the Send records.
+//
+//	out, pend  event server (under mu): the Send in flight (nil: none) and the bytes
+//	           indicated while it was in flight (wskEventReceive). IRP server
+//	           (wcIRPMode): out is the connection's own IRP and 4 KiB buffer, used by one
+//	           request at a time; pend and mu are unused.
+//
+// 64 bytes (size class 64) is all an idle event connection costs the server.
+type wskConn struct {
 	s          *dispatch.Socket
 	set        *wskConnSet
-	prev, next *wskCloser // the set's list, under set.mu
-	// owner is told in the close IRP's routine, once every IRP of the socket has
-	// completed (the close IRP completes last): it frees the connection's own IRPs.
-	owner wskOwner
-	flags atomic.Uint32 // wc* bits
+	prev, next *wskConn      // the set's list, under set.mu
+	flags      atomic.Uint32 // wc* bits
+	mu         sync.Mutex
+	out, pend  *wskTx
 }
 
-// The bits of wskCloser.flags, in one word so that a connection record stays small.
+// The bits of wskConn.flags, in one word so that a connection record stays small.
 //
 //	wcClosing   the shutdown began (set once, by the first shutdown)
 //	wcGraceful  the shutdown is a graceful Disconnect that has not finished
 //	wcByStop    the server's stop began the shutdown (set before its first call)
 //	wcInSet     the connection is in its set's list (changed under set.mu)
-//	wcPaused    event server: its receive events are paused (wskEventConn, under mu)
+//	wcPaused    event server: its receive events are paused (under mu)
+//	wcIRPMode   IRP server: out is the connection's own (set before it is shared)
+//	wcRecvDone  IRP server: the request on out's IRP is a Receive (set before the call,
+//	            since the completion may run before the call returns)
 const (
 	wcClosing uint32 = 1 << iota
 	wcGraceful
 	wcByStop
 	wcInSet
 	wcPaused
+	wcIRPMode
+	wcRecvDone
 )
 
 // conn is the socket's connection table.
-func (c *wskCloser) conn() *dispatch.ConnectionDispatch { return c.s.Connection() }
+func (c *wskConn) conn() *dispatch.ConnectionDispatch { return c.s.Connection() }
 
 // byStop reports whether the server's stop began the shutdown.
-func (c *wskCloser) byStop() bool { return c.flags.Load()&wcByStop != 0 }
+func (c *wskConn) byStop() bool { return c.flags.Load()&wcByStop != 0 }
 
-// wskOwner is the connection record around a wskCloser (an interface holding a pointer:
-// no closure to allocate per connection).
-type wskOwner interface{ closed() }
+// closed frees what the connection still holds, in the close IRP's routine: every other
+// IRP of the socket has completed by then (the close IRP completes last).
+func (c *wskConn) closed() {
+	if c.flags.Load()&wcIRPMode != 0 {
+		c.closedIRP()
+		return
+	}
+	c.closedEvent()
+}
 
 // shutdown starts the end of the connection once; later calls do nothing, except that
 // the server's stop (byStop) cuts a graceful Disconnect short: a peer that stopped
 // reading would otherwise hold it, and the stop, forever. byStop also says the stop,
 // not the connection's own request loop, closes it.
-func (c *wskCloser) shutdown(graceful, byStop bool) {
+func (c *wskConn) shutdown(graceful, byStop bool) {
 	if c.flags.Or(wcClosing)&wcClosing != 0 {
 		if byStop && c.flags.Load()&wcGraceful != 0 {
 			// An abortive Disconnect completes the graceful one with
@@ -225,42 +247,40 @@ func wskFreeIRP(_ *irp.Device, i *irp.IRP, _ any) irp.Status {
 
 // wskDisconnected runs when the graceful Disconnect finished (or failed): close now.
 func wskDisconnected(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
-	c := ctx.(*wskCloser)
+	c := ctx.(*wskConn)
 	c.flags.And(^wcGraceful)
 	i.Reuse(irp.Success)
 	c.closeWith(i)
 	return irp.MoreProcessingRequired
 }
 
-func (c *wskCloser) closeWith(ci *irp.IRP) {
+func (c *wskConn) closeWith(ci *irp.IRP) {
 	ci.SetCompletionRoutine(wskClosed, c, irp.InvokeAlways)
 	c.s.Basic().CloseSocket(c.s, ci) // always Pending: the routine finishes the job
 }
 
 // wskClosed is the close IRP's routine: the socket and all its IRPs are finished.
 func wskClosed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
-	c := ctx.(*wskCloser)
+	c := ctx.(*wskConn)
 	i.Free()
-	if c.owner != nil {
-		c.owner.closed()
-	}
+	c.closed()
 	c.set.remove(c)
 	return irp.MoreProcessingRequired
 }
 
 // wskConnSet tracks live connections so that stopping the server can close them all and
-// wait for every close IRP. It is an intrusive list (the links live in each wskCloser):
+// wait for every close IRP. It is an intrusive list (the links live in each wskConn):
 // a map would cost every connection an entry and its growth.
 type wskConnSet struct {
 	mu       sync.Mutex
-	head     *wskCloser
+	head     *wskConn
 	n        int
 	stopping bool
 	wg       sync.WaitGroup
 }
 
 // add records c; false once the server is stopping (the caller then closes c).
-func (cs *wskConnSet) add(c *wskCloser) bool {
+func (cs *wskConnSet) add(c *wskConn) bool {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cs.stopping {
@@ -277,7 +297,7 @@ func (cs *wskConnSet) add(c *wskCloser) bool {
 	return true
 }
 
-func (cs *wskConnSet) remove(c *wskCloser) {
+func (cs *wskConnSet) remove(c *wskConn) {
 	cs.mu.Lock()
 	ok := c.flags.Load()&wcInSet != 0
 	if ok {
@@ -304,7 +324,7 @@ func (cs *wskConnSet) remove(c *wskCloser) {
 func (cs *wskConnSet) closeAll() {
 	cs.mu.Lock()
 	cs.stopping = true
-	live := make([]*wskCloser, 0, cs.n)
+	live := make([]*wskConn, 0, cs.n)
 	for c := cs.head; c != nil; c = c.next {
 		live = append(live, c)
 	}
@@ -332,8 +352,8 @@ var (
 	wskConnEvents   = dispatch.ClientConnectionDispatch{ReceiveEvent: wskEventReceive, DisconnectEvent: wskEventDisconnect}
 )
 
-// wskEventConn is one connection of the event server. The receive event and the Send
-// completion (loop goroutine, or a canceller at close) share the buffers under mu:
+// An event connection (wskConn) shares out and pend between the receive event and the
+// Send completion (loop goroutine, or a canceller at close) under mu:
 //
 //	out       the Send in flight (nil: none, the connection is not sending): its IRP,
 //	          Buf and bytes
@@ -345,12 +365,7 @@ var (
 // An idle connection holds no IRP and no buffer: out and pend come from wskTxPool when
 // bytes arrive and go back when the Send completes with nothing behind it, as a peer's
 // loop-owned buffer would, and the re-arm Receive's IRP is allocated for it and freed by
-// its routine. The record (80 bytes) is all an idle connection costs the server.
-type wskEventConn struct {
-	wskCloser
-	mu        sync.Mutex
-	out, pend *wskTx
-}
+// its routine.
 
 // wskTx is one Send: its IRP, the Buf the call describes it with (the provider copies
 // it) and the bytes. Pooled with its IRP, which is reused (IoReuseIrp) across Sends.
@@ -432,18 +447,16 @@ func wskEventAccept(ctx any, _ dispatch.Flags, _, _ netip.AddrPort, s *dispatch.
 	if s == nil {
 		return irp.Success, nil, nil
 	}
-	c := &wskEventConn{wskCloser: wskCloser{s: s, set: &v.conns}}
-	if !v.conns.add(&c.wskCloser) {
+	c := &wskConn{s: s, set: &v.conns}
+	if !v.conns.add(c) {
 		return irp.RequestNotAccepted, nil, nil // stopping: the provider resets it
 	}
-	c.owner = c
 	setNoDelay(s)
 	return irp.Success, c, &wskConnEvents
 }
 
-// closed frees what the connection still holds once its close IRP completed: every
-// other IRP of the socket has completed by then.
-func (c *wskEventConn) closed() {
+// closedEvent gives an event connection's Send records back (closed).
+func (c *wskConn) closedEvent() {
 	c.mu.Lock()
 	out, pend := c.out, c.pend
 	c.out, c.pend = nil, nil
@@ -470,7 +483,7 @@ func appendIndication(dst []byte, list *dispatch.DataIndication) []byte {
 // wskEventReceive is WskReceiveEvent: copy the bytes and send them back, or queue them
 // behind the Send in flight. A nil list means the socket is dead: close it.
 func wskEventReceive(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, n int, _ *int) irp.Status {
-	c := ctx.(*wskEventConn)
+	c := ctx.(*wskConn)
 	if list == nil {
 		c.shutdown(false, false)
 		return irp.Success
@@ -501,7 +514,7 @@ func wskEventReceive(ctx any, _ dispatch.Flags, list *dispatch.DataIndication, n
 // send starts the Send of t (c.out) on its IRP. Its routine does the rest whether it
 // completes at once or later; the nesting is at most two deep (a Send completing inline
 // from wskEventSent finds pend empty, since only the serial receive event fills it).
-func (c *wskEventConn) send(t *wskTx) {
+func (c *wskConn) send(t *wskTx) {
 	t.i.Reuse(irp.Success)
 	t.i.SetCompletionRoutine(wskEventSent, c, irp.InvokeAlways)
 	t.buf = dispatch.MakeBuf(t.data)
@@ -511,7 +524,7 @@ func (c *wskEventConn) send(t *wskTx) {
 // wskEventSent is the Send IRP's routine: send what was indicated meanwhile, or go idle
 // (re-arming paused events).
 func wskEventSent(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
-	c := ctx.(*wskEventConn)
+	c := ctx.(*wskConn)
 	ok := i.IoStatus.Status == irp.Success
 	c.mu.Lock()
 	done := c.out
@@ -537,7 +550,7 @@ func wskEventSent(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 
 // rearm posts a zero-length Receive: it completes once data is waiting, and its
 // completion resumes the paused receive events (WSK's rule after DATA_NOT_ACCEPTED).
-func (c *wskEventConn) rearm() {
+func (c *wskConn) rearm() {
 	ri := irp.Allocate(c.s.StackSize())
 	ri.SetCompletionRoutine(wskEventRearmed, c, irp.InvokeAlways)
 	c.conn().Receive(c.s, &wskEmptyBuf, 0, ri)
@@ -547,7 +560,7 @@ func wskEventRearmed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 	ok := i.IoStatus.Status == irp.Success
 	i.Free()
 	if !ok {
-		ctx.(*wskEventConn).shutdown(false, false)
+		ctx.(*wskConn).shutdown(false, false)
 	}
 	return irp.MoreProcessingRequired
 }
@@ -555,7 +568,7 @@ func wskEventRearmed(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
 // wskEventDisconnect is WskDisconnectEvent: a FIN ends the connection gracefully (after
 // the echoes already queued), a reset at once.
 func wskEventDisconnect(ctx any, flags dispatch.Flags) irp.Status {
-	ctx.(*wskEventConn).shutdown(flags&dispatch.FlagAbortive == 0, false)
+	ctx.(*wskConn).shutdown(flags&dispatch.FlagAbortive == 0, false)
 	return irp.Success
 }
 
@@ -567,17 +580,6 @@ type wskIRPServer struct {
 	ls    *dispatch.Socket
 	ai    *irp.IRP
 	conns wskConnSet
-}
-
-// wskIRPConn is one IRP-mode connection: a single IRP and buffer, used by one request
-// at a time. recvDone says which request the IRP carries (set before the call, since
-// the completion may run before the call returns).
-type wskIRPConn struct {
-	wskCloser
-	i        *irp.IRP
-	data     []byte
-	buf      dispatch.Buf
-	recvDone bool
 }
 
 func (v *wskIRPServer) Serve(addr string, ready func(string), stop <-chan struct{}) error {
@@ -646,67 +648,67 @@ func (v *wskIRPServer) accepted(io irp.IoStatusBlock) bool {
 		return false // cancelled by close, or the listener died
 	}
 	s := io.Object.(*dispatch.Socket)
-	c := &wskIRPConn{wskCloser: wskCloser{s: s, set: &v.conns}}
-	if !v.conns.add(&c.wskCloser) {
+	c := &wskConn{s: s, set: &v.conns,
+		out: &wskTx{i: irp.Allocate(s.StackSize()), data: make([]byte, wskIRPBufSize)}}
+	c.flags.Store(wcIRPMode)
+	if !v.conns.add(c) {
 		c.shutdown(false, true) // stopping; asynchronous: this may run in a routine
 		return false
 	}
-	c.i = irp.Allocate(s.StackSize())
-	c.owner = c
-	c.data = make([]byte, wskIRPBufSize)
 	setNoDelay(s)
 	c.run(irp.IoStatusBlock{Status: irp.Success})
 	return true
 }
 
 // run is the connection's trampoline: given the result of the request that just
-// finished on c.i (a Send, or nothing yet at the start), it posts the next one, and
+// finished on c.out's IRP (a Send, or nothing yet at the start), it posts the next one, and
 // keeps going while requests complete at once. It returns once one pends (its routine
 // calls run again, possibly before the call has even returned here, so nothing of c is
 // touched after a Pending) or the connection ends.
-func (c *wskIRPConn) run(io irp.IoStatusBlock) {
+func (c *wskConn) run(io irp.IoStatusBlock) {
+	t := c.out
 	for {
 		if io.Status != irp.Success {
 			c.shutdown(false, false) // reset, cancelled by close, or refused after close
 			return
 		}
 		var st irp.Status
-		c.i.Reuse(irp.Success)
-		c.i.SetCompletionRoutine(wskIRPDone, c, irp.InvokeAlways)
-		if c.recvDone {
+		t.i.Reuse(irp.Success)
+		t.i.SetCompletionRoutine(wskIRPDone, c, irp.InvokeAlways)
+		if c.flags.Load()&wcRecvDone != 0 {
 			// A Receive finished: echo what it got; 0 bytes is the peer's FIN.
 			n := int(io.Information)
 			if n == 0 {
 				c.shutdown(true, false)
 				return
 			}
-			c.buf = dispatch.MakeBuf(c.data[:n])
-			c.recvDone = false
-			st = c.conn().Send(c.s, &c.buf, 0, c.i)
+			t.buf = dispatch.MakeBuf(t.data[:n])
+			c.flags.And(^wcRecvDone)
+			st = c.conn().Send(c.s, &t.buf, 0, t.i)
 		} else {
 			// Start, or a Send finished: receive the next request.
-			c.buf = dispatch.MakeBuf(c.data)
-			c.recvDone = true
-			st = c.conn().Receive(c.s, &c.buf, 0, c.i)
+			t.buf = dispatch.MakeBuf(t.data)
+			c.flags.Or(wcRecvDone)
+			st = c.conn().Receive(c.s, &t.buf, 0, t.i)
 		}
 		if st == irp.Pending {
 			return
 		}
-		io = c.i.IoStatus
+		io = t.i.IoStatus
 	}
 }
 
-// closed frees the connection's IRP. A stop may close the connection while run is
-// still between two calls on another goroutine (the Accept routine): then c.i is left
-// to the GC.
-func (c *wskIRPConn) closed() {
+// closedIRP frees an IRP connection's IRP (closed). A stop may close the connection
+// while run is still between two calls on another goroutine (the Accept routine): then
+// the IRP is left to the GC.
+func (c *wskConn) closedIRP() {
 	if !c.byStop() {
-		c.i.Free()
+		c.out.i.Free()
 	}
 }
 
 func wskIRPDone(_ *irp.Device, i *irp.IRP, ctx any) irp.Status {
-	c := ctx.(*wskIRPConn)
+	c := ctx.(*wskConn)
 	if i.PendingReturned() {
 		c.run(i.IoStatus)
 	}

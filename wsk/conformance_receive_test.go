@@ -23,8 +23,8 @@ func cfWaitHeld(t *testing.T, ws *dispatch.Socket, n int) {
 	for {
 		s.mu.Lock()
 		held := -1
-		if len(s.recvQ) > 0 {
-			held = s.recvQ[0].n
+		if !s.recvQ.empty() {
+			held = s.recvQ.head().n
 		}
 		s.mu.Unlock()
 		if held == n {

@@ -107,7 +107,7 @@ func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
 		s.connectedLocked(o, &out)
 	case unix.EINPROGRESS, unix.EINTR:
 		s.state |= stConnecting
-		s.connectOp = o
+		s.coldLocked().connectOp = o
 		o.queued = true
 	default:
 		s.finishLocked(o, irp.FromError(err), 0, &out)
@@ -170,8 +170,10 @@ func connGetRemoteAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP)
 // closed, and still knows its peer. Called with mu held (getAddress).
 func (s *socket) peerNameLocked(fd int) (unix.Sockaddr, error) {
 	sa, err := unix.Getpeername(fd)
-	if err == unix.ENOTCONN && s.peer != nil {
-		return s.peer, nil
+	if err == unix.ENOTCONN && s.cold != nil && s.cold.peer.IsValid() {
+		if rsa, st := toSockaddr(int(s.family), s.cold.peer); st == irp.Success {
+			return rsa, nil
+		}
 	}
 	return sa, err
 }
@@ -201,7 +203,7 @@ func connSend(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i *i
 	}
 	outp := getOut()
 	out := *outp
-	if len(s.sendQ) == 1 {
+	if s.sendQ.single() {
 		s.pumpSendLocked(&out)
 	}
 	st = s.pendLocked(o, &out)
@@ -246,7 +248,7 @@ func connReceive(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags, i
 	}
 	outp := getOut()
 	out := *outp
-	if len(s.recvQ) == 1 {
+	if s.recvQ.single() {
 		s.pumpRecvLocked(&out)
 	}
 	st = s.pendLocked(o, &out)
@@ -304,7 +306,7 @@ func connDisconnect(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags
 		return o.failUnadmitted(st)
 	}
 	s.state |= stSendShut
-	if len(s.sendQ) == 1 {
+	if s.sendQ.single() {
 		s.pumpSendLocked(&out)
 	}
 	st = s.pendLocked(o, &out)

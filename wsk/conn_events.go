@@ -28,35 +28,75 @@ import (
 // returned, with the bytes the callback did not take. Held bytes are unread input: a
 // close that finds them resets the connection, as it does for unread kernel input.
 //
-//	field          meaning
-//	cur            the indication a receive callback holds (the receive pump waits)
-//	held           bytes read from the kernel that nobody took yet (buf[off:off+n])
-//	paused         the last receive event took part of the data or none: no receive event
-//	               until a WskReceive completes (invariant 33)
-//	retained       lists the application kept (it returned STATUS_PENDING), until Release;
-//	               nil until the first one (most connections never retain a list)
-//	retainedBytes  their bytes, bounded by Limits.MaxQueuedBytesPerSocket
-//	graceful,      the disconnect event was reported for the peer's FIN / reset
+//	field               meaning
+//	cur                 the indication a receive callback holds (the receive pump waits)
+//	held                bytes read from the kernel that nobody took yet (buf[off:off+n])
+//	paused              the last receive event took part of the data or none: no receive
+//	                    event until a WskReceive completes (invariant 33)
+//	rare.retained       lists the application kept (it returned STATUS_PENDING), until
+//	                    Release (most connections never retain a list)
+//	rare.retainedBytes  their bytes, bounded by Limits.MaxQueuedBytesPerSocket
+//	graceful,           the disconnect event was reported for the peer's FIN / reset
 //	abortive
-//	lastBacklog    the ideal send backlog last reported (-1: report the current one)
-//	sawSendQueue   a send waited for buffer space since the last backlog report
-//	deadSent       the dead socket's NULL list was delivered
+//	rare.lastBacklog    the ideal send backlog last reported (-1: report the current one)
+//	sawSendQueue        a send waited for buffer space since the last backlog report
+//	deadSent            the dead socket's NULL list was delivered
+//
+// rare (connEventsRare) is made by the first retained list or backlog report: a
+// connection that does neither keeps 32 bytes of event state (package doc, # Memory per
+// connection).
 type connEvents struct {
-	cur           *indication
-	held          *indication
-	retained      map[*dispatch.DataIndication]*indication
-	retainedBytes int
-	lastBacklog   int
-	writeFn       func() // s.Writable, made by the first postWritable (events.go)
-	paused        bool
-	graceful      bool
-	abortive      bool
-	sawSendQueue  bool
-	deadSent      bool // the NULL list of a dead socket was delivered (invariant 37)
+	cur          *indication
+	held         *indication
+	rare         *connEventsRare
+	paused       bool
+	graceful     bool
+	abortive     bool
+	sawSendQueue bool
+	deadSent     bool // the NULL list of a dead socket was delivered (invariant 37)
 }
 
-func newConnEvents() *connEvents {
-	return &connEvents{lastBacklog: -1} // retained is made by the first retained list
+// connEventsRare is the part of connEvents that only retained lists and the send backlog
+// event use (see connEvents). Guarded by socket.mu.
+type connEventsRare struct {
+	retained      map[*dispatch.DataIndication]*indication // made by the first retained list
+	retainedBytes int
+	lastBacklog   int
+}
+
+func newConnEvents() *connEvents { return &connEvents{} }
+
+// rareLocked returns ce.rare, making it the first time.
+func (ce *connEvents) rareLocked() *connEventsRare {
+	if ce.rare == nil {
+		ce.rare = &connEventsRare{lastBacklog: -1}
+	}
+	return ce.rare
+}
+
+// retainedBytesLocked is the bytes of the lists the application retains.
+func (ce *connEvents) retainedBytesLocked() int {
+	if ce.rare == nil {
+		return 0
+	}
+	return ce.rare.retainedBytes
+}
+
+// retainedLocked is the indication of a retained list, or nil.
+func (ce *connEvents) retainedLocked(list *dispatch.DataIndication) *indication {
+	if ce.rare == nil {
+		return nil
+	}
+	return ce.rare.retained[list]
+}
+
+// lastBacklogLocked is the ideal send backlog last reported, -1 if none is to be
+// compared with.
+func (ce *connEvents) lastBacklogLocked() int {
+	if ce.rare == nil {
+		return -1
+	}
+	return ce.rare.lastBacklog
 }
 
 // connDispatch is the application's connection callbacks (nil if it gave none): the
@@ -159,21 +199,21 @@ func transportDied(err error) bool {
 
 // readable runs on the loop with mu held, after the queued receives took what they could.
 func (ce *connEvents) readable(s *socket, after *[]func()) {
-	if len(s.sendQ) > 0 {
+	if !s.sendQ.empty() {
 		ce.sawSendQueue = true
 	}
 	if s.state.has(stDead) {
 		ce.tellDeadLocked(s, after) // once the receive callback is free
 		return
 	}
-	if ce.cur != nil || len(s.recvQ) > 0 || !s.state.has(stConnected) {
+	if ce.cur != nil || !s.recvQ.empty() || !s.state.has(stConnected) {
 		return // a callback holds the bytes, or a queued IRP wins (invariant 31)
 	}
 	cd := s.connDispatch()
 	var out []*op
 	if s.sticky == 0 && !s.state.has(stRemoteGraceful) && cd != nil {
 		recvOn := s.events&dispatch.EventReceive != 0 && cd.ReceiveEvent != nil
-		room := s.reg.limits.MaxQueuedBytesPerSocket - ce.retainedBytes
+		room := s.reg.limits.MaxQueuedBytesPerSocket - ce.retainedBytesLocked()
 		switch {
 		case recvOn && !ce.paused && room > 0 && (ce.held == nil || ce.held.n <= room):
 			ce.startIndication(s, cd, room, &out, after)
@@ -255,7 +295,7 @@ func (ce *connEvents) startIndication(s *socket, cd *dispatch.ClientConnectionDi
 	if ind.entire {
 		flags |= dispatch.FlagEntireMessage
 	}
-	if (ce.retainedBytes+n)*2 > s.reg.limits.MaxQueuedBytesPerSocket {
+	if (ce.retainedBytesLocked()+n)*2 > s.reg.limits.MaxQueuedBytesPerSocket {
 		flags |= dispatch.FlagReleaseASAP
 	}
 	ce.cur = ind
@@ -334,11 +374,12 @@ func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, 
 			take = ind.n
 			if !ind.early { // else: already released while the callback ran
 				keep = true
-				if ce.retained == nil {
-					ce.retained = make(map[*dispatch.DataIndication]*indication)
+				r := ce.rareLocked()
+				if r.retained == nil {
+					r.retained = make(map[*dispatch.DataIndication]*indication)
 				}
-				ce.retained[&ind.list] = ind
-				ce.retainedBytes += ind.n
+				r.retained[&ind.list] = ind
+				r.retainedBytes += ind.n
 			}
 		case irp.DataNotAccepted:
 			ce.paused = true
@@ -367,9 +408,9 @@ func (ce *connEvents) endIndication(s *socket, ind *indication, delivered bool, 
 			hold = true
 		}
 	}
-	s.gate.endLocked(dispatch.EventReceive, &done)
+	s.endEventLocked(dispatch.EventReceive, &done)
 	closing := s.state.has(stClosing)
-	if !closing && len(s.recvQ) > 0 && !s.state.has(stDead) {
+	if !closing && !s.recvQ.empty() && !s.state.has(stDead) {
 		s.pumpRecvLocked(&out) // the receives posted while the callback held the bytes
 	}
 	if !closing && (s.state.has(stDead) || delivered && !ce.paused && (!s.rdDrained || ce.held != nil)) {
@@ -409,12 +450,7 @@ func (ce *connEvents) disconnectLocked(s *socket, cd *dispatch.ClientConnectionD
 		return
 	}
 	s.gate.beginLocked(dispatch.EventDisconnect)
-	fn, ctx := cd.DisconnectEvent, s.socketContext
-	*after = append(*after, func() {
-		defer s.callbacks.Release()
-		defer s.endSimpleEvent(dispatch.EventDisconnect)
-		s.invokeCallback("DisconnectEvent", func() { _ = fn(ctx, flags) })
-	})
+	*after = append(*after, newDisconnectCall(s, cd.DisconnectEvent, s.socketContext, flags).runFn)
 }
 
 // endSimpleEvent ends a callback that returns only STATUS_SUCCESS, then looks again:
@@ -422,7 +458,7 @@ func (ce *connEvents) disconnectLocked(s *socket, cd *dispatch.ClientConnectionD
 func (s *socket) endSimpleEvent(ev dispatch.EventMask) {
 	var done []*irp.IRP
 	s.mu.Lock()
-	s.gate.endLocked(ev, &done)
+	s.endEventLocked(ev, &done)
 	if !s.state.has(stClosing) {
 		if ev == dispatch.EventSendBacklog {
 			s.postWritable()
@@ -447,7 +483,7 @@ func idealBacklog(fd int) (int, error) {
 // then (the queue drained). The first report after enabling gives the current value.
 func (ce *connEvents) writable(s *socket, after *[]func()) {
 	cd := s.connDispatch()
-	if len(s.sendQ) > 0 {
+	if !s.sendQ.empty() {
 		ce.sawSendQueue = true
 		return
 	}
@@ -457,13 +493,13 @@ func (ce *connEvents) writable(s *socket, after *[]func()) {
 		return
 	}
 	v, err := idealBacklog(s.fd)
-	if err != nil || (v == ce.lastBacklog && !ce.sawSendQueue) {
+	if err != nil || (v == ce.lastBacklogLocked() && !ce.sawSendQueue) {
 		return
 	}
 	if !s.callbacks.Acquire() {
 		return
 	}
-	ce.lastBacklog, ce.sawSendQueue = v, false
+	ce.rareLocked().lastBacklog, ce.sawSendQueue = v, false
 	s.gate.beginLocked(dispatch.EventSendBacklog)
 	fn, ctx := cd.SendBacklogEvent, s.socketContext
 	*after = append(*after, func() {
@@ -511,8 +547,10 @@ func (ce *connEvents) dieLocked(s *socket, out *[]*op, after *[]func()) {
 	}
 	s.failLocked(irp.FileForcedClosed, out)
 	s.state |= stDead
-	clear(ce.retained)
-	ce.retainedBytes = 0
+	if ce.rare != nil {
+		clear(ce.rare.retained)
+		ce.rare.retainedBytes = 0
+	}
 	if ce.held != nil {
 		putIndication(ce.held)
 		ce.held = nil
@@ -539,7 +577,7 @@ func (ce *connEvents) tellDeadLocked(s *socket, after *[]func()) {
 		defer func() {
 			var done []*irp.IRP
 			s.mu.Lock()
-			s.gate.endLocked(dispatch.EventReceive, &done)
+			s.endEventLocked(dispatch.EventReceive, &done)
 			s.mu.Unlock()
 			completeDisables(done)
 		}()

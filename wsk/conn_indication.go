@@ -96,7 +96,7 @@ func connRelease(ws *dispatch.Socket, list *dispatch.DataIndication) irp.Status 
 	ce, _ := s.ext.(*connEvents)
 	var ind *indication
 	if ce != nil {
-		ind = ce.retained[list]
+		ind = ce.retainedLocked(list)
 	}
 	if ind == nil && ce != nil && ce.cur != nil && &ce.cur.list == list && !ce.cur.early {
 		// The callback has not returned yet: its STATUS_PENDING is still to come.
@@ -108,9 +108,10 @@ func connRelease(ws *dispatch.Socket, list *dispatch.DataIndication) irp.Status 
 		s.mu.Unlock()
 		return irp.InvalidParameter
 	}
-	delete(ce.retained, list)
-	stalled := ce.retainedBytes >= s.reg.limits.MaxQueuedBytesPerSocket
-	ce.retainedBytes -= ind.n
+	r := ce.rare // not nil: ind was in it
+	delete(r.retained, list)
+	stalled := r.retainedBytes >= s.reg.limits.MaxQueuedBytesPerSocket
+	r.retainedBytes -= ind.n
 	if (stalled || ce.held != nil) && !s.state.has(stClosing) {
 		s.postReadable()
 	}
@@ -133,12 +134,13 @@ func (s *socket) retainedAtCloseLocked() {
 		return
 	}
 	ce, _ := s.ext.(*connEvents)
-	if ce == nil || len(ce.retained) == 0 {
+	if ce == nil || ce.rare == nil || len(ce.rare.retained) == 0 {
 		return
 	}
-	s.reg.ctr.misuse.Add(uint64(len(ce.retained)))
+	r := ce.rare
+	s.reg.ctr.misuse.Add(uint64(len(r.retained)))
 	s.reg.log.Error("wsk: socket closed while the application retains receive indications (invariant 26)",
-		"lists", len(ce.retained), "bytes", ce.retainedBytes)
-	clear(ce.retained)
-	ce.retainedBytes = 0
+		"lists", len(r.retained), "bytes", r.retainedBytes)
+	clear(r.retained)
+	r.retainedBytes = 0
 }

@@ -125,8 +125,8 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 	}
 	ce, _ := s.ext.(*connEvents)
 	var segs [maxIovecs][]byte
-	for len(s.recvQ) > 0 && s.sticky == 0 {
-		o := s.recvQ[0]
+	for !s.recvQ.empty() && s.sticky == 0 {
+		o := s.recvQ.head()
 		if ce != nil && ce.held != nil {
 			ce.takeHeldLocked(s, o, out) // held bytes come before the kernel's (conn_events.go)
 			continue
@@ -201,8 +201,8 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 // with success and what it holds (0 bytes for most: the EOF analogue, SPEC.md §3.4).
 func (s *socket) eofLocked(out *[]*op) {
 	s.state |= stRemoteGraceful
-	for len(s.recvQ) > 0 {
-		o := s.recvQ[0]
+	for !s.recvQ.empty() {
+		o := s.recvQ.head()
 		s.finishLocked(o, irp.Success, o.n, out)
 	}
 }
@@ -213,8 +213,8 @@ func (s *socket) eofLocked(out *[]*op) {
 // completes.
 func (s *socket) pumpSendLocked(out *[]*op) {
 	var segs [maxIovecs][]byte
-	for len(s.sendQ) > 0 && s.sticky == 0 && s.state.has(stConnected) {
-		o := s.sendQ[0]
+	for !s.sendQ.empty() && s.sticky == 0 && s.state.has(stConnected) {
+		o := s.sendQ.head()
 		if o.n < o.buf.Length {
 			n, err := writev(s.fd, segmentsFrom(&o.buf, o.n, segs[:0]))
 			if err == unix.EAGAIN {
@@ -231,7 +231,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 			// Once both directions are shut down Linux forgets the peer (getpeername says
 			// ENOTCONN): record it while the kernel still knows it (peerNameLocked).
 			if ap := peerAddrRaw(s.fd); ap.IsValid() {
-				s.peer, _ = toSockaddr(int(s.family), ap)
+				s.coldLocked().peer = ap
 			}
 			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
 				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
@@ -249,7 +249,7 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 // SO_ERROR says how it ended; a socket still connecting (an early edge) waits for the
 // next one. A ConnectEx with data moves to the head of sendQ to send it.
 func (s *socket) connectDoneLocked(out *[]*op) {
-	o := s.connectOp
+	o := s.connectOpLocked()
 	soerr, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && soerr == 0 {
 		if _, perr := unix.Getpeername(s.fd); perr == unix.ENOTCONN {
@@ -278,9 +278,9 @@ func (s *socket) connectedLocked(o *op, out *[]*op) {
 		return
 	}
 	// ConnectEx's data: it goes first, before any send.
-	s.connectOp = nil
+	s.cold.connectOp = nil // o was it: connectOpLocked
 	o.kind = opConnectSend
-	s.sendQ = append([]*op{o}, s.sendQ...)
+	s.sendQ.pushFront(o)
 	s.pumpSendLocked(out)
 }
 

@@ -179,7 +179,7 @@ func (s *socket) sendDatagrams(bufs []dispatch.Buf, flags dispatch.Flags, remote
 		s.mu.Unlock()
 		return o.failUnadmitted(st)
 	}
-	if len(s.sendQ) == 1 {
+	if s.sendQ.single() {
 		s.pumpDatagramSendLocked(&out)
 	}
 	st = s.pendLocked(o, &out)
@@ -207,7 +207,7 @@ func dgReceiveFrom(ws *dispatch.Socket, buf *dispatch.Buf, flags dispatch.Flags,
 		s.mu.Unlock()
 		return o.failUnadmitted(st)
 	}
-	if len(s.recvQ) == 1 {
+	if s.recvQ.single() {
 		if s.pumpDatagramRecvLocked(&out) != nil {
 			dgOf(s).dieLocked(s, &out)
 			s.postReadable() // the loop tells an enabled ReceiveFromEvent (NULL list)

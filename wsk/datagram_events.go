@@ -36,7 +36,7 @@ func (s *socket) dgDispatch() *dispatch.ClientDatagramDispatch {
 func (s *socket) offerEventLocked(d *dgram, after *[]func()) {
 	cd := s.dgDispatch()
 	if cd == nil || cd.ReceiveFromEvent == nil || s.events&dispatch.EventReceiveFrom == 0 ||
-		s.gate.running&dispatch.EventReceiveFrom != 0 || d.refused || len(s.recvQ) > 0 ||
+		s.gate.running&dispatch.EventReceiveFrom != 0 || d.refused || !s.recvQ.empty() ||
 		len(d.backlog) == 0 || s.sticky != 0 || s.state&(stDead|stClosing) != 0 {
 		return
 	}
@@ -81,7 +81,7 @@ func (s *socket) settleOffer(d *dgram, head *dispatch.DatagramIndication, ran bo
 			delete(d.lent, head)
 			recycle = got
 			if ran && res == irp.DataNotAccepted && !s.state.has(stDead) {
-				if s.gate.static&dispatch.EventReceiveFrom != 0 {
+				if s.staticMaskLocked()&dispatch.EventReceiveFrom != 0 {
 					d.refused = true
 				} else {
 					s.events &^= dispatch.EventReceiveFrom
@@ -94,7 +94,7 @@ func (s *socket) settleOffer(d *dgram, head *dispatch.DatagramIndication, ran bo
 			s.reg.log.Error("wsk: WskRelease of a datagram list whose ReceiveFromEvent did not return STATUS_PENDING")
 		}
 	}
-	s.gate.endLocked(dispatch.EventReceiveFrom, &done)
+	s.endEventLocked(dispatch.EventReceiveFrom, &done)
 	if !s.state.has(stClosing) && (len(d.backlog) > 0 || s.state.has(stDead)) {
 		s.postReadable()
 	}
@@ -143,7 +143,7 @@ func (d *dgram) tellDeadLocked(s *socket, after *[]func()) {
 		s.invokeCallback("ReceiveFromEvent", func() { _ = fn(ctx, 0, nil) })
 		var done []*irp.IRP
 		s.mu.Lock()
-		s.gate.endLocked(dispatch.EventReceiveFrom, &done)
+		s.endEventLocked(dispatch.EventReceiveFrom, &done)
 		s.mu.Unlock()
 		completeDisables(done)
 	})

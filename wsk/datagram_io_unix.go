@@ -86,8 +86,8 @@ func (s *socket) takeDatagramLocked(o *op, b *dgramBuf, out *[]*op) {
 // A completed ReceiveFrom ends the pause of a static event that refused the backlog.
 func (s *socket) pumpDatagramRecvLocked(out *[]*op) error {
 	d := dgOf(s)
-	for len(s.recvQ) > 0 && s.sticky == 0 && !s.state.has(stDead) {
-		o := s.recvQ[0]
+	for !s.recvQ.empty() && s.sticky == 0 && !s.state.has(stDead) {
+		o := s.recvQ.head()
 		if len(d.backlog) > 0 {
 			b := d.backlog[0]
 			d.backlog[0] = nil
@@ -151,8 +151,8 @@ func (s *socket) drainToBacklogLocked(d *dgram) error {
 // error (and the bytes sent before it).
 func (s *socket) pumpDatagramSendLocked(out *[]*op) {
 	var segs [maxIovecs][]byte
-	for len(s.sendQ) > 0 && s.sticky == 0 {
-		o := s.sendQ[0]
+	for !s.sendQ.empty() && s.sticky == 0 {
+		o := s.sendQ.head()
 		a := o.dg
 		var err error
 		for a.next < len(a.bufs) {
@@ -214,7 +214,7 @@ func (d *dgram) readable(s *socket, after *[]func()) {
 	var out []*op
 	if !s.state.has(stDead) {
 		err := s.pumpDatagramRecvLocked(&out)
-		if err == nil && len(s.recvQ) == 0 {
+		if err == nil && s.recvQ.empty() {
 			err = s.drainToBacklogLocked(d)
 		}
 		if err != nil {

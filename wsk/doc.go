@@ -135,21 +135,32 @@
 //
 // An idle connection holds no goroutine, no IRP and no buffer: only its records. Their
 // budget, record by record (bytes as allocated, i.e. rounded to the allocator's size class;
-// TestPerConnectionBytes fails when a record outgrows it):
+// TestPerConnectionBytes fails when a record outgrows it, TestAcceptAllocations when
+// accepting allocates anything else):
 //
 //	record                               bytes  what
-//	socket (socket.go)                     352  queues, state, the three rundown guards
-//	                                            (dispatch.Socket's, inflight, callbacks:
-//	                                            16 bytes each, the waiter block is made
-//	                                            when the socket closes)
-//	connEvents (conn_events.go)             64  with connection events on; its map of
-//	                                            retained lists is made by the first one
+//	socket (socket.go)                     256  state, the two request queues (8 bytes
+//	                                            each: rings through the ops, no array),
+//	                                            the three rundown guards (dispatch.Socket's
+//	                                            88 bytes hold one; inflight, callbacks: 16
+//	                                            bytes each, the waiter block is made when
+//	                                            the socket closes)
+//	connEvents (conn_events.go)             32  with connection events on; the retained
+//	                                            lists and the send backlog event's state
+//	                                            (connEventsRare, 24) are made by their
+//	                                            first use
 //	engine.FD                               48  the registration; plus its table slot, 8
-//	Readable method value                   16  made once, so a post allocates nothing
-//	total                                  488
+//	total                                  344
+//
+// What an established connection does not touch is in socketCold (socket_cold.go, 64),
+// made on first use and never by an accepted connection that only sends and receives:
+// the pending connect, the listening side, the peer's address after our FIN, disable
+// requests waiting for a callback, the static events, SOCancelKeepsSent. A look the loop
+// must take without an edge (a resumed receive event, a re-armed backlog report) waits
+// in the loop's wake list (wake.go) as two bits of the socket: no closure per socket.
 //
 // What only a connection with data in flight needs comes from pools and goes back: the
-// op of a pending request (192), the indication a receive event reads into (64 KiB,
+// op of a pending request (176), the indication a receive event reads into (64 KiB,
 // one per event being delivered), the buffer DRAIN discards into. Accepting allocates
 // only the records above: the acceptedConn that carries a new connection to its consumer
 // is pooled, the addresses are read onto the stack (accept_linux.go), and an accept

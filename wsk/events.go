@@ -11,29 +11,31 @@ import (
 // running callback can wait for it (SPEC.md §2.7, invariant 35). It lives in the socket and is
 // guarded by socket.mu.
 //
-//	field     meaning
-//	running   the events whose callback has been started and has not returned (one call
-//	          per event at most: deliveries are serial per socket, invariant 32)
-//	waiters   disable requests (with an IRP) waiting for a running callback to return
+//	field            meaning
+//	running          the events whose callback has been started and has not returned (one
+//	                 call per event at most: deliveries are serial per socket, invariant 32)
+//	cold.waiters     disable requests (with an IRP) waiting for a running callback to
+//	                 return: in the socket's cold record (socket_cold.go), made by the first
+//	                 disable that has to wait
 //
 // A bit of running is set under mu before the callback is started (through
 // invokeCallback, with no lock) and cleared under mu after it returned (or was refused
 // because close began). The IRPs of waiters whose events are no longer running are
 // completed with STATUS_SUCCESS after mu is released.
+//
+// The events enabled by WSK_SET_STATIC_EVENT_CALLBACKS when the socket was created
+// (events_static.go) are cold.static: set once before the socket is published and never
+// changed, SO_WSK_EVENT_CALLBACK can neither disable nor re-enable them.
 type eventGate struct {
-	waiters []disableWaiter
 	running dispatch.EventMask
-
-	// static holds the events enabled by WSK_SET_STATIC_EVENT_CALLBACKS when the socket
-	// was created (events_static.go). Set once before the socket is published and never
-	// changed: SO_WSK_EVENT_CALLBACK can neither disable nor re-enable them.
-	static dispatch.EventMask
 }
 
-// disableWaiter is one WSK_EVENT_DISABLE request that returned STATUS_PENDING.
+// disableWaiter is one WSK_EVENT_DISABLE request that returned STATUS_PENDING, in the
+// socket's list of them (socketCold.waiters, oldest first).
 type disableWaiter struct {
 	mask dispatch.EventMask
 	i    *irp.IRP
+	next *disableWaiter
 }
 
 // beginLocked records that the callback of ev is about to run. Running it twice at once
@@ -45,28 +47,29 @@ func (g *eventGate) beginLocked(ev dispatch.EventMask) {
 	g.running |= ev
 }
 
-// endLocked records that the callback of ev returned, and moves the disable IRPs that no
-// longer wait for anything to *done (the caller completes them after Unlock).
-func (g *eventGate) endLocked(ev dispatch.EventMask, done *[]*irp.IRP) {
+// endEventLocked records that the callback of ev returned, and moves the disable IRPs
+// that no longer wait for anything to *done (the caller completes them after Unlock).
+func (s *socket) endEventLocked(ev dispatch.EventMask, done *[]*irp.IRP) {
+	g := &s.gate
 	if g.running&ev == 0 {
 		panic("wsk: event callback ended but was not running (invariant 32)")
 	}
 	g.running &^= ev
-	keep := g.waiters[:0]
-	for _, w := range g.waiters {
-		if g.running&w.mask == 0 {
-			*done = append(*done, w.i)
+	if s.cold == nil {
+		return
+	}
+	for p := &s.cold.waiters; *p != nil; {
+		w := *p
+		if g.running&w.mask != 0 {
+			p = &w.next
 			continue
 		}
-		keep = append(keep, w)
+		*done = append(*done, w.i)
+		*p = w.next
 	}
-	for k := len(keep); k < len(g.waiters); k++ {
-		g.waiters[k] = disableWaiter{}
-	}
-	g.waiters = keep
 }
 
-// completeDisables completes the disable IRPs endLocked released (no lock held: the
+// completeDisables completes the disable IRPs endEventLocked released (no lock held: the
 // completion routines are user code).
 func completeDisables(done []*irp.IRP) {
 	for _, i := range done {
@@ -93,7 +96,11 @@ func (s *socket) disableLocked(mask dispatch.EventMask, i *irp.IRP) irp.Status {
 	}
 	i.MarkPending()
 	s.observePending(i)
-	s.gate.waiters = append(s.gate.waiters, disableWaiter{mask: mask, i: i})
+	p := &s.coldLocked().waiters
+	for *p != nil {
+		p = &(*p).next
+	}
+	*p = &disableWaiter{mask: mask, i: i}
 	return irp.Pending
 }
 
@@ -116,7 +123,7 @@ func (s *socket) handedOutLocked() {
 // stream socket that has not committed to listening (its connection events start once
 // it is connected; connEvents.readable waits for stConnected).
 func (s *socket) connRoleLocked() bool {
-	return s.cat == dispatch.ConnectionSocket || (s.cat == dispatch.StreamSocket && !s.state.has(stListening))
+	return s.category() == dispatch.ConnectionSocket || (s.category() == dispatch.StreamSocket && !s.state.has(stListening))
 }
 
 // wakeEventsLocked makes the delivery of the events in mask look at the socket again:
@@ -125,7 +132,7 @@ func (s *socket) connRoleLocked() bool {
 // its connEvents (the readiness extension) here, the first time.
 func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
 	switch {
-	case s.cat == dispatch.DatagramSocket:
+	case s.category() == dispatch.DatagramSocket:
 		if mask&dispatch.EventReceiveFrom != 0 {
 			s.postReadable() // the backlog may hold datagrams that came while it was off
 		}
@@ -145,7 +152,9 @@ func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
 			s.postReadable()
 		}
 		if mask&dispatch.EventSendBacklog != 0 {
-			ce.lastBacklog = -1 // report the current value once
+			if ce.rare != nil {
+				ce.rare.lastBacklog = -1 // report the current value once
+			}
 			s.postWritable()
 		}
 	}
@@ -154,38 +163,15 @@ func (s *socket) wakeEventsLocked(mask dispatch.EventMask) {
 // connEventMask is the events of the connection role.
 const connEventMask = dispatch.EventReceive | dispatch.EventDisconnect | dispatch.EventSendBacklog
 
-// postReadable runs s.Readable on the socket's loop soon. It is how a delivery resumes
-// without a new edge (a receive re-armed the events, a list was released, the events were
-// enabled). It may be called with mu held (Post takes only the loop's queue lock). After
-// close began, Readable finds stClosing and an empty receive queue and does nothing.
-func (s *socket) postReadable() { s.post(s.readFn) }
+// postReadable runs s.Readable on the socket's loop soon (wake.go). It is how a delivery
+// resumes without a new edge (a receive re-armed the events, a list was released, the
+// events were enabled). It may be called with mu held (the wake list's lock comes after
+// it). After close began, Readable finds stClosing and an empty receive queue and does
+// nothing. No allocation per post: the queue reuses its two buffers once grown.
+func (s *socket) postReadable() { s.wakeUp(wakeRead) }
 
-// postWritable is postReadable for s.Writable, called with mu held. Only the send backlog
-// event posts it, so the method value lives in connEvents, made the first time; a socket
-// without connection events (nothing of the provider posts for it) makes one each time.
-func (s *socket) postWritable() {
-	ce, _ := s.ext.(*connEvents)
-	if ce == nil {
-		s.post(s.Writable)
-		return
-	}
-	if ce.writeFn == nil {
-		ce.writeFn = s.Writable
-	}
-	s.post(ce.writeFn)
-}
-
-// post runs fn on the socket's loop. The posted queue is bounded (engine MaxPosted); when
-// it is full, a zero-delay timer (unbounded, also run on the loop) takes fn instead, so a
-// wake-up is never lost.
-func (s *socket) post(fn func()) {
-	if s.efd == nil {
-		return
-	}
-	if l := s.efd.Loop(); !l.Post(fn) {
-		l.AfterFunc(0, fn)
-	}
-}
+// postWritable is postReadable for s.Writable (only the send backlog event posts it).
+func (s *socket) postWritable() { s.wakeUp(wakeWrite) }
 
 // applyStaticEvents enables the registration's static events of s's category (seals the
 // registration's static mask: events_static.go). Called by newSocket and adoptSocket
@@ -193,11 +179,11 @@ func (s *socket) post(fn func()) {
 // connEvents now: the delivery then starts by itself once it is connected (or, for an
 // accepted socket, once it is handed out and has callbacks).
 func (s *socket) applyStaticEvents() {
-	mask := staticFor(s.cat, s.reg.static.seal())
+	mask := staticFor(s.category(), s.reg.static.seal())
 	if mask == 0 {
 		return
 	}
-	s.gate.static = mask
+	s.coldLocked().static = mask
 	s.events = mask
 	s.wakeEventsLocked(mask) // s.efd is nil yet: this creates connEvents and posts nothing
 }

@@ -937,10 +937,10 @@ func cfHeadSent(ws *dispatch.Socket) int {
 	s := sockOf(ws)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.sendQ) == 0 {
+	if s.sendQ.empty() {
 		return -1
 	}
-	return s.sendQ[0].n
+	return s.sendQ.head().n
 }
 
 // cfPeerReadAll reads c in the background until EOF or an error.

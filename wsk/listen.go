@@ -26,7 +26,7 @@ var listenTable = dispatch.ListenDispatch{
 	GetLocalAddress: connGetLocalAddress,
 }
 
-// listener is the listening side of a listen or stream socket (socket.lst). It is the
+// listener is the listening side of a listen or stream socket (socketCold.lst). It is the
 // socket's readinessExt once the socket listens. Every field is guarded by the socket's mu.
 //
 // Where a connection is between the kernel and the application:
@@ -108,7 +108,9 @@ func (r *Registration) newListenSocket(fam, sotype, proto int, ctx, cd any) (*so
 		s.closeProtocol(nil)
 		return nil, irp.FromError(err)
 	}
-	s.lst = &listener{client: cl}
+	s.mu.Lock() // not published yet, but registered: the loop may look at s.cold
+	s.coldLocked().lst = &listener{client: cl}
+	s.mu.Unlock()
 	return s, irp.Success
 }
 
@@ -141,9 +143,9 @@ func (s *socket) startListen() irp.Status {
 		return irp.FromError(err)
 	}
 	s.state |= stListening
-	s.ext = s.lst
+	s.ext = s.listenSide()
 	if s.events != 0 {
-		s.lst.kick(s) // a stream socket may have enabled the accept event before Listen
+		s.listenSide().kick(s) // a stream socket may have enabled the accept event before Listen
 	}
 	return irp.Success
 }
@@ -172,14 +174,12 @@ func (l *listener) writable(*socket, *[]func()) {}
 // conditional connection became ready): the engine is edge-triggered, and the kernel
 // queue may already hold connections whose edge went by. Called with or without mu.
 func (l *listener) kick(s *socket) {
-	if s.efd != nil {
-		s.efd.Loop().Post(s.readFn) // made once at registration: a kick allocates nothing
-	}
+	s.postReadable() // no allocation (wake.go)
 }
 
 // acceptEventOn reports whether the accept event is enabled and has a callback.
 func (s *socket) acceptEventOnLocked() bool {
-	l := s.lst
+	l := s.listenSide()
 	return s.events&dispatch.EventAccept != 0 && l.client != nil && l.client.AcceptEvent != nil
 }
 
@@ -188,7 +188,7 @@ func (s *socket) acceptEventOnLocked() bool {
 // events. A call path (Accept, InspectComplete) passes onLoop false and kicks the loop
 // instead, so callbacks always run on the engine goroutine.
 func (s *socket) serveListenLocked(out *[]*op, after *[]func(), onLoop bool) {
-	l := s.lst
+	l := s.listenSide()
 	if !s.state.has(stListening) || s.state&(stDead|stClosing) != 0 {
 		return
 	}
@@ -244,8 +244,8 @@ func (s *socket) serveListenLocked(out *[]*op, after *[]func(), onLoop bool) {
 // (listener.offer), once mu is released.
 func (s *socket) acceptOffered() {
 	s.mu.Lock()
-	c := s.lst.offer
-	s.lst.offer = nil
+	c := s.listenSide().offer
+	s.listenSide().offer = nil
 	s.mu.Unlock()
 	if c == nil {
 		panic("wsk: accept event gathered with no connection offered (one accept call at a time)")
@@ -255,7 +255,7 @@ func (s *socket) acceptOffered() {
 
 // firstAcceptLocked returns the oldest queued Accept IRP, or nil.
 func (s *socket) firstAcceptLocked() *op {
-	for _, o := range s.sendQ {
+	for o := s.sendQ.head(); o != nil; o = s.sendQ.next(o) {
 		if o.kind == opAccept {
 			return o
 		}
@@ -267,7 +267,7 @@ func (s *socket) firstAcceptLocked() *op {
 // conditional listener, else from the kernel. irp.Pending means none is there;
 // irp.FileForcedClosed means the listener died.
 func (s *socket) takeConnLocked() (*acceptedConn, irp.Status) {
-	l := s.lst
+	l := s.listenSide()
 	if l.conditional {
 		if len(l.ready) == 0 {
 			return nil, irp.Pending
@@ -297,7 +297,7 @@ func (s *socket) dieLocked(out *[]*op, after *[]func()) {
 // while another accept call is running or queued: calls of one event are serial, and
 // the one queued tells it in its place (acceptEvent).
 func (s *socket) tellDeadLocked(after *[]func()) {
-	l := s.lst
+	l := s.listenSide()
 	if l.told&deadToldInspect == 0 {
 		l.told |= deadToldInspect
 		if l.conditional && l.client != nil && l.client.InspectEvent != nil {
@@ -325,7 +325,7 @@ func (s *socket) tellDeadLocked(after *[]func()) {
 // loop, no lock held; the caller began EventAccept in the gate). Its answer means
 // nothing.
 func (s *socket) callAcceptDead() {
-	cb := s.lst.client.AcceptEvent
+	cb := s.listenSide().client.AcceptEvent
 	s.invokeCallback("AcceptEvent", func() { _, _, _ = cb(s.socketContext, 0, netip.AddrPort{}, netip.AddrPort{}, nil) })
 }
 

@@ -44,7 +44,7 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 	if st := r.reserveSocket(); st != irp.Success {
 		return nil, st
 	}
-	s := &socket{reg: r, cat: dispatch.ConnectionSocket, family: uint8(family), fd: fd}
+	s := &socket{reg: r, family: uint8(family), fd: fd}
 	s.state = stConnected | stBound
 	if st := r.registerSocket(s, &connectionTable); st != irp.Success {
 		return nil, st
@@ -134,7 +134,7 @@ func listenAccept(ws *dispatch.Socket, flags dispatch.Flags, acceptContext any,
 	}
 	s.serveListenLocked(&out, nil, false)
 	if s.state.has(stDead) {
-		s.lst.kick(s) // the loop tells the application through the events
+		s.listenSide().kick(s) // the loop tells the application through the events
 	}
 	st := s.pendLocked(o, &out)
 	s.mu.Unlock()
@@ -163,8 +163,8 @@ func (s *socket) acceptEvent(c *acceptedConn) {
 	s.mu.Lock()
 	dead := s.state.has(stDead)
 	tell := false
-	if dead && s.lst.told&deadToldAccept == 0 {
-		s.lst.told |= deadToldAccept
+	if dead && s.listenSide().told&deadToldAccept == 0 {
+		s.listenSide().told |= deadToldAccept
 		tell = s.acceptEventOnLocked()
 	}
 	s.mu.Unlock()
@@ -175,7 +175,7 @@ func (s *socket) acceptEvent(c *acceptedConn) {
 		}
 		return
 	}
-	cb := s.lst.client.AcceptEvent
+	cb := s.listenSide().client.AcceptEvent
 	st := irp.RequestNotAccepted
 	var actx any
 	var acd *dispatch.ClientConnectionDispatch
@@ -211,9 +211,9 @@ func (s *socket) acceptEvent(c *acceptedConn) {
 func (s *socket) endAcceptEvent() {
 	var done []*irp.IRP
 	s.mu.Lock()
-	s.gate.endLocked(dispatch.EventAccept, &done)
+	s.endEventLocked(dispatch.EventAccept, &done)
 	if !s.state.has(stClosing) {
-		s.lst.kick(s)
+		s.listenSide().kick(s)
 	}
 	s.mu.Unlock()
 	completeDisables(done)

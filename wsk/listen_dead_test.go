@@ -296,7 +296,7 @@ func heldCount(ws *dispatch.Socket) int {
 	s := sockOf(ws)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.lst.pended) + len(s.lst.ready)
+	return len(s.listenSide().pended) + len(s.listenSide().ready)
 }
 
 // TestListenerDeadNoAbortAfterNullInspect: a connection is pended when the listener dies;

@@ -37,7 +37,7 @@ func (s *socket) conditionalAcceptOption(set bool, in, out []byte, outReturned *
 			return ctlDone(i, irp.BufferOverflow, 4, outReturned)
 		}
 		var v uint32
-		if s.lst.conditional {
+		if s.listenSide().conditional {
 			v = 1
 		}
 		binary.LittleEndian.PutUint32(out, v)
@@ -49,14 +49,14 @@ func (s *socket) conditionalAcceptOption(set bool, in, out []byte, outReturned *
 	if s.state.has(stBound) {
 		return ctlDone(i, irp.InvalidDeviceState, 0, nil)
 	}
-	s.lst.conditional = binary.LittleEndian.Uint32(in) != 0
+	s.listenSide().conditional = binary.LittleEndian.Uint32(in) != 0
 	return ctlDone(i, irp.Success, 0, outReturned)
 }
 
 // inspectNewLocked takes every connection off the kernel queue of a conditional listener
 // (on the loop), gives each an InspectID, parks it in pended and gathers its InspectEvent.
 func (s *socket) inspectNewLocked(out *[]*op, after *[]func()) {
-	l := s.lst
+	l := s.listenSide()
 	for {
 		c, st := s.kernelAcceptLocked()
 		if st == irp.Pending {
@@ -92,7 +92,7 @@ func (s *socket) inspectNewLocked(out *[]*op, after *[]func()) {
 // still queued then finds the listener dead: it is not made (nothing follows the NULL
 // InspectID, invariant 37) and its connection is reset.
 func (s *socket) inspect(c *acceptedConn) {
-	l := s.lst
+	l := s.listenSide()
 	s.mu.Lock()
 	dead := s.state.has(stDead)
 	s.mu.Unlock()
@@ -121,7 +121,7 @@ func (s *socket) inspect(c *acceptedConn) {
 // that finds id: a listener that died between a separate check and the lookup would
 // otherwise answer STATUS_SUCCESS to a call made on a dead socket (invariant 37).
 func (s *socket) resolve(id dispatch.InspectID, accept, onLoop bool) irp.Status {
-	l := s.lst
+	l := s.listenSide()
 	var out []*op
 	var after []func()
 	s.mu.Lock()
@@ -214,7 +214,7 @@ func (w *heldWatch) writable(*socket, *[]func()) {}
 // inspection of the listener is over (invariant 37), and an abort for one of its IDs
 // must not follow it.
 func (s *socket) abortHeld(id dispatch.InspectID) {
-	l := s.lst
+	l := s.listenSide()
 	s.mu.Lock()
 	dead := s.state.has(stDead)
 	c, ok := l.pended[id]

@@ -66,7 +66,8 @@ type Registration struct {
 	readyOnce     sync.Once
 
 	eng    *engine.Engine
-	engine EngineKind // the engine eng is (WithEngine, GOWSK_ENGINE)
+	engine EngineKind  // the engine eng is (WithEngine, GOWSK_ENGINE)
+	wakes  []*wakeList // per loop of eng, by Loop.Index: the posted looks of its sockets (wake.go)
 
 	// pendingTotal counts socket IRPs pending on every socket (Limits.MaxPendingTotal).
 	pendingTotal atomic.Int64
@@ -117,6 +118,7 @@ func Register(npi *ClientNPI, opts ...Option) (*Registration, irp.Status) {
 		return nil, irp.FromError(err)
 	}
 	r.eng = eng
+	r.wakes = newWakeLists(r, eng.Loops())
 	r.client.Impl = r
 	r.table = r.providerTable()
 	if !cfg.unavailable {

@@ -11,7 +11,7 @@ func (s *socket) sendQueueLocked() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, o := range s.sendQ {
+	for o := s.sendQ.head(); o != nil; o = s.sendQ.next(o) {
 		if left := o.buf.Length - o.n; left > 0 {
 			v += left
 		}

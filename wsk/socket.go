@@ -5,8 +5,6 @@ package wsk
 import (
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
 	"github.com/gowsk/gowsk/refcount"
@@ -72,12 +70,20 @@ type readinessExt interface {
 // completion has returned, callbacks by every user callback while it runs; the close
 // protocol (socket_close.go) drains both before it completes the close IRP.
 type socket struct {
-	ws     dispatch.Socket
-	reg    *Registration
-	fd     int
-	efd    *engine.FD
-	cat    dispatch.SocketFlags
-	family uint8 // unix.AF_INET or unix.AF_INET6
+	ws  dispatch.Socket
+	reg *Registration
+	fd  int
+	efd *engine.FD
+
+	mu     sync.Mutex
+	state  sockState
+	sticky irp.Status // the first terminal error; 0 while there is none (reset is reported once by Linux)
+	events dispatch.EventMask
+	// npending counts the admitted IRPs not yet finished (Limits.MaxPendingPerSocket). 32
+	// bits: 2^31 requests pending on one socket would need hundreds of GB of records.
+	npending int32
+	gate     eventGate // event callbacks running (events.go)
+	family   uint8     // unix.AF_INET or unix.AF_INET6
 	// rdDrained: a read of a connection took less than it asked for since the last
 	// Readable began, so the kernel's receive queue was empty then, and the next arrival
 	// brings an edge (engine.HangupHandler). The receive event then neither reads again
@@ -87,9 +93,8 @@ type socket struct {
 	// call still reads inline whatever it says: data that came before its edge was
 	// handled must complete the call at once (pending iff asynchronous).
 	rdDrained bool
-	hupSeen   bool // an edge carried EPOLLRDHUP, EPOLLHUP or EPOLLERR
-	// cancelKeepsSent: SOCancelKeepsSent; a cancelled partial send keeps the connection.
-	cancelKeepsSent bool
+	hupSeen   bool  // an edge carried EPOLLRDHUP, EPOLLHUP or EPOLLERR
+	wake      uint8 // the looks waiting in the loop's wake list (wake.go; guarded by its lock, not mu)
 
 	// socketContext and clientDispatch are what the application passed at creation: every
 	// event callback of clientDispatch gets socketContext.
@@ -99,28 +104,20 @@ type socket struct {
 	inflight  refcount.Rundown
 	callbacks refcount.Rundown
 
-	mu     sync.Mutex
-	state  sockState
-	sticky irp.Status // the first terminal error; 0 while there is none (reset is reported once by Linux)
-	events dispatch.EventMask
-	// npending counts the admitted IRPs not yet finished (Limits.MaxPendingPerSocket). 32
-	// bits: 2^31 requests pending on one socket would need hundreds of GB of records.
-	npending int32
-
-	recvQ       []*op
-	sendQ       []*op // sends, a graceful disconnect, a ConnectEx's data, in submission order
-	connectOp   *op
-	queuedBytes int       // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
-	gate        eventGate // event callbacks running, disables waiting for them (events.go)
+	recvQ       opQueue
+	sendQ       opQueue // sends, a graceful disconnect, a ConnectEx's data, in submission order
+	queuedBytes int     // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
 	ext         readinessExt
-	lst         *listener     // listen and stream sockets: the listening side (listen.go)
-	peer        unix.Sockaddr // the remote address, recorded before our FIN (conn.go peerNameLocked)
 
-	// readFn is s.Readable, made once when the socket is registered (before s.efd is set,
-	// which post tests): a method value taken at each post would be one allocation per
-	// wake-up. s.Writable's (posted only by the send backlog event) is connEvents.writeFn.
-	readFn func()
+	// cold is what an established connection does not touch (the connect op, the
+	// listener, the peer address after our FIN, disable waiters, static events,
+	// SOCancelKeepsSent): nil until first used (socket_cold.go).
+	cold *socketCold
 }
+
+// category is the socket's WSK_FLAG_*_SOCKET value: the type of its provider table
+// (dispatch.Socket.Category), fixed once ws.Init ran, before the socket is published.
+func (s *socket) category() dispatch.SocketFlags { return s.ws.Category() }
 
 // readShortLocked records a read that returned n of the asked bytes (see rdDrained).
 func (s *socket) readShortLocked(n, asked int) {
@@ -142,7 +139,7 @@ const (
 	opRecv        opKind = iota // recvQ: WskReceive
 	opSend                      // sendQ: WskSend
 	opDisconnect                // sendQ: graceful WskDisconnect (final buffer, then FIN)
-	opConnect                   // connectOp: WskConnect, WskConnectEx, WskSocketConnect
+	opConnect                   // cold.connectOp: WskConnect, WskConnectEx, WskSocketConnect
 	opConnectSend               // sendQ: the data of a WskConnectEx, after the connect
 	opInternal                  // no queue: a synchronous call that still counts as admitted
 	opAccept                    // sendQ of a listener (never connected, so never pumped): WskAccept
@@ -153,18 +150,15 @@ const (
 // completes it. The cancel routine takes the same path, so a cancel and a completion never
 // both complete the IRP.
 type op struct {
-	s      *socket
-	i      *irp.IRP
-	kind   opKind
-	buf    dispatch.Buf
-	flags  dispatch.Flags
-	n      int  // bytes moved so far
-	bytes  int  // counted in s.queuedBytes
-	queued bool // in recvQ, sendQ or connectOp
-
-	// Set by finishLocked.
-	st   irp.Status
-	info uintptr
+	s     *socket
+	i     *irp.IRP
+	next  *op // the queue's link while in recvQ or sendQ (opqueue.go), else nil
+	buf   dispatch.Buf
+	flags dispatch.Flags
+	st    irp.Status // set by finishLocked, with info
+	n     int        // bytes moved so far
+	bytes int        // counted in s.queuedBytes
+	info  uintptr
 
 	obj   any                 // the socket, for WskSocketConnect: completed with it on success only
 	dg    *dgArgs             // a datagram request's arguments (datagram.go)
@@ -172,9 +166,11 @@ type op struct {
 	acc   *acceptReq          // opAccept: the WskAccept parameters (listen_accept.go)
 
 	cancelFn  irp.CancelRoutine // o.cancel, made once (pooled ops keep it across uses)
-	cancelSet bool              // pendLocked gave the IRP cancelFn
-	pooled    bool              // from newIOOp: recycled after its completion (socket_oppool.go)
-	noReuse   bool              // a Cancel took the routine: it may still call o.cancel
+	kind      opKind
+	queued    bool // in recvQ, sendQ or the cold record's connectOp
+	cancelSet bool // pendLocked gave the IRP cancelFn
+	pooled    bool // from newIOOp: recycled after its completion (socket_oppool.go)
+	noReuse   bool // a Cancel took the routine: it may still call o.cancel
 }
 
 // admitLocked accounts a new op against the limits and takes its inflight reference.
@@ -212,11 +208,11 @@ func (s *socket) admitLocked(o *op, bytes int) irp.Status {
 // result of the caller's state checks; if it is irp.Success, o is admitted against the
 // limits (admitLocked) and appended to q. Any other result means o was neither admitted
 // nor queued: the caller unlocks mu and refuses it with failUnadmitted.
-func (s *socket) admitAndQueueLocked(o *op, st irp.Status, bytes int, q *[]*op) irp.Status {
+func (s *socket) admitAndQueueLocked(o *op, st irp.Status, bytes int, q *opQueue) irp.Status {
 	if st == irp.Success {
 		if st = s.admitLocked(o, bytes); st == irp.Success {
 			o.queued = true
-			*q = append(*q, o)
+			q.push(o)
 		}
 	}
 	return st
@@ -231,13 +227,13 @@ func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
 		o.queued = false
 		switch o.kind {
 		case opRecv:
-			s.recvQ = removeOp(s.recvQ, o)
+			s.recvQ.remove(o)
 		case opConnect:
-			if s.connectOp == o {
-				s.connectOp = nil
+			if s.cold != nil && s.cold.connectOp == o {
+				s.cold.connectOp = nil
 			}
 		default:
-			s.sendQ = removeOp(s.sendQ, o)
+			s.sendQ.remove(o)
 		}
 	}
 	if o.i != nil && o.i.SetCancelRoutine(nil) == nil && o.cancelSet {
@@ -250,26 +246,6 @@ func (s *socket) finishLocked(o *op, st irp.Status, info int, out *[]*op) {
 		s.receiveCompletedLocked() // ends a receive-event pause (conn_events.go, invariant 33)
 	}
 	*out = append(*out, o)
-}
-
-func removeOp(q []*op, o *op) []*op {
-	// The head is the common case (pumps, close, failLocked drain from the front): O(1),
-	// so draining a long queue is linear, not quadratic (TESTING.md case 18).
-	if len(q) > 0 && q[0] == o {
-		q[0] = nil
-		if len(q) == 1 {
-			return q[:0] // keep the capacity: the next append reuses it
-		}
-		return q[1:]
-	}
-	for k, x := range q {
-		if x == o {
-			copy(q[k:], q[k+1:])
-			q[len(q)-1] = nil
-			return q[:len(q)-1]
-		}
-	}
-	return q
 }
 
 // complete completes the finished ops, in order, with no lock held (the completion
@@ -356,12 +332,12 @@ func (o *op) cancel(*irp.IRP) {
 		case o.kind == opRecv && o.n > 0:
 			s.finishLocked(o, irp.Success, o.n, &out)
 		case o.kind == opConnect:
-			// Finish o first: failLocked finishes s.connectOp too, and o is still it
+			// Finish o first: failLocked finishes the connect op too, and o is still it
 			// (each IRP completes once, TESTING.md case 11).
 			s.state &^= stConnecting
 			s.finishLocked(o, irp.Cancelled, 0, &out)
 			s.failLocked(irp.ConnectionAborted, &out)
-		case o.kind == opSend && o.n > 0 && s.cancelKeepsSent:
+		case o.kind == opSend && o.n > 0 && s.cancelKeepsSentLocked():
 			s.finishLocked(o, irp.Cancelled, o.n, &out) // the caller resumes at o.n (options_cancel.go)
 		case (o.kind == opSend || o.kind == opConnectSend) && o.n > 0:
 			// Part of the send is in the kernel and cannot be taken back. Ending it here
@@ -401,15 +377,15 @@ func (s *socket) failLocked(st irp.Status, out *[]*op) {
 		s.sticky = st
 	}
 	s.state |= stAborted
-	for len(s.recvQ) > 0 {
-		o := s.recvQ[0]
+	for !s.recvQ.empty() {
+		o := s.recvQ.head()
 		s.finishLocked(o, st, o.n, out)
 	}
-	for len(s.sendQ) > 0 {
-		s.finishLocked(s.sendQ[0], st, 0, out)
+	for !s.sendQ.empty() {
+		s.finishLocked(s.sendQ.head(), st, 0, out)
 	}
-	if s.connectOp != nil {
-		s.finishLocked(s.connectOp, st, 0, out)
+	if o := s.connectOpLocked(); o != nil {
+		s.finishLocked(o, st, 0, out)
 	}
 }
 
@@ -451,7 +427,7 @@ func (s *socket) readable(hup bool) {
 	if hup {
 		s.hupSeen = true
 	}
-	if s.cat != dispatch.DatagramSocket { // datagram receives are pumped by s.ext
+	if s.category() != dispatch.DatagramSocket { // datagram receives are pumped by s.ext
 		s.pumpRecvLocked(&out)
 	}
 	if s.ext != nil && !s.state.has(stClosing) {

@@ -64,19 +64,19 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 		s.state |= stClosing
 		s.retainedAtCloseLocked()  // invariant 26 (conn_indication.go)
 		held := s.dropHeldLocked() // unread input: step 6 resets (conn_events.go)
-		for len(s.recvQ) > 0 {
-			s.finishLocked(s.recvQ[0], irp.Cancelled, 0, &out)
+		for !s.recvQ.empty() {
+			s.finishLocked(s.recvQ.head(), irp.Cancelled, 0, &out)
 		}
-		for len(s.sendQ) > 0 {
-			s.finishLocked(s.sendQ[0], irp.Cancelled, 0, &out)
+		for !s.sendQ.empty() {
+			s.finishLocked(s.sendQ.head(), irp.Cancelled, 0, &out)
 		}
-		if s.connectOp != nil {
-			s.finishLocked(s.connectOp, irp.Cancelled, 0, &out)
+		if s.connectOpLocked() != nil {
+			s.finishLocked(s.connectOpLocked(), irp.Cancelled, 0, &out)
 		}
 		s.mu.Unlock()
 		s.complete(out)
-		if s.lst != nil {
-			s.lst.dropHeld(s) // connections a listener holds but never handed out: reset (listen.go)
+		if s.listenSide() != nil {
+			s.listenSide().dropHeld(s) // connections a listener holds but never handed out: reset (listen.go)
 		}
 		end()
 		// ...and wait until every IRP admitted earlier has completed (completions in

@@ -31,13 +31,13 @@ func controlSocket(ws *dispatch.Socket, reqType dispatch.ControlType, code, leve
 		if level == dispatch.SOLSocket && code == SOCancelKeepsSent {
 			return s.cancelKeepsSentOption(reqType == dispatch.SetOption, in, out, outReturned, i) // options_cancel.go
 		}
-		if level == dispatch.SOLSocket && code == dispatch.SOConditionalAccept && s.lst != nil {
+		if level == dispatch.SOLSocket && code == dispatch.SOConditionalAccept && s.listenSide() != nil {
 			// SO_CONDITIONAL_ACCEPT: listen_inspect.go
 			return s.conditionalAcceptOption(reqType == dispatch.SetOption, in, out, outReturned, i)
 		}
 		return s.option(reqType == dispatch.SetOption, code, level, in, out, outReturned, i)
 	case dispatch.Ioctl:
-		if s.cat == dispatch.DatagramSocket && (code == dispatch.SIOWskSetRemoteAddress || code == dispatch.SIOWskSetSendToAddress) {
+		if s.category() == dispatch.DatagramSocket && (code == dispatch.SIOWskSetRemoteAddress || code == dispatch.SIOWskSetSendToAddress) {
 			return s.datagramIoctl(code, in, i)
 		}
 		return s.ioctl(code, out, outReturned, i)
@@ -190,7 +190,7 @@ func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 	mask := c.EventMask &^ dispatch.EventDisable
 	disable := c.EventMask&dispatch.EventDisable != 0
 	switch {
-	case !ok || c.NpiID != dispatch.NPIWskInterfaceID || mask == 0 || mask&^eventsOf(s.cat) != 0:
+	case !ok || c.NpiID != dispatch.NPIWskInterfaceID || mask == 0 || mask&^eventsOf(s.category()) != 0:
 		return ctlDone(i, irp.InvalidParameter, 0, nil)
 	case !disable && i != nil:
 		return ctlDone(i, irp.InvalidParameter, 0, nil)
@@ -202,7 +202,7 @@ func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 	switch {
 	case s.state.has(stDead):
 		st = irp.FileForcedClosed
-	case mask&s.gate.static != 0:
+	case mask&s.staticMaskLocked() != 0:
 		st = irp.InvalidParameter
 	case disable && mask&connEventMask != 0 && s.listenRoleLocked():
 		st = irp.InvalidParameter
@@ -218,8 +218,8 @@ func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 	}
 	if st == irp.Success {
 		s.enabledLocked(mask) // starts or wakes the delivery (events.go)
-		if s.lst != nil && s.state.has(stListening) {
-			s.lst.kick(s) // connections may already wait in the kernel queue (listen.go)
+		if s.listenSide() != nil && s.state.has(stListening) {
+			s.listenSide().kick(s) // connections may already wait in the kernel queue (listen.go)
 		}
 	}
 	s.mu.Unlock()
@@ -229,8 +229,8 @@ func (s *socket) eventCallbackControl(in []byte, i *irp.IRP) irp.Status {
 // listenRoleLocked reports whether s is, or may still become, a listener: a listen
 // socket, or a stream socket that has not committed to a connection.
 func (s *socket) listenRoleLocked() bool {
-	return s.cat == dispatch.ListenSocket ||
-		(s.cat == dispatch.StreamSocket && s.state&(stConnecting|stConnected) == 0)
+	return s.category() == dispatch.ListenSocket ||
+		(s.category() == dispatch.StreamSocket && s.state&(stConnecting|stConnected) == 0)
 }
 
 // enableStateLocked says whether mask may be enabled now (SPEC.md §2.7: after bind for listen and
@@ -241,7 +241,7 @@ func (s *socket) listenRoleLocked() bool {
 // events on an uncommitted stream socket are refused: the socket would not know whether
 // they are its own or its accepted sockets' once it commits.
 func (s *socket) enableStateLocked(mask dispatch.EventMask) irp.Status {
-	switch s.cat {
+	switch s.category() {
 	case dispatch.ConnectionSocket:
 		if !s.state.has(stConnected) {
 			return irp.InvalidDeviceState

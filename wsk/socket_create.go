@@ -62,7 +62,9 @@ func (r *Registration) socketClosed() {
 }
 
 // newSocket creates the OS socket (nonblocking, close-on-exec), registers it with the
-// engine and builds the record around it, with table as its inner dispatch table.
+// engine and builds the record around it, with table as its inner dispatch table. cat
+// must be the table's category: the socket reads its category from the table
+// (socket.category).
 func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto int,
 	table any, socketContext, clientDispatch any) (*socket, irp.Status) {
 	if st := r.reserveSocket(); st != irp.Success {
@@ -73,11 +75,14 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 		r.unreserveSocket()
 		return nil, irp.FromError(err)
 	}
-	s := &socket{reg: r, cat: cat, family: uint8(family), fd: fd,
+	s := &socket{reg: r, family: uint8(family), fd: fd,
 		socketContext: socketContext, clientDispatch: clientDispatch}
 	if st := r.registerSocket(s, table); st != irp.Success {
 		_ = unix.Close(fd)
 		return nil, st
+	}
+	if s.category() != cat {
+		panic("wsk: newSocket: the table is not of the socket's category")
 	}
 	return s, irp.Success
 }
@@ -88,14 +93,13 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 // registers the descriptor with the engine. On failure it gives the reservation back; the
 // caller still owns the descriptor.
 func (r *Registration) registerSocket(s *socket, table any) irp.Status {
+	s.ws.Init(r.layered(table), s) // first: the category comes from the table
 	s.applyStaticEvents()
-	s.ws.Init(r.layered(table), s)
 	efd, err := r.eng.Register(s.fd, s)
 	if err != nil {
 		r.unreserveSocket()
 		return irp.FromError(err)
 	}
-	s.readFn = s.Readable // made once: postReadable allocates nothing
 	s.efd = efd
 	r.ctr.socketsCreated.Add(1)
 	return irp.Success

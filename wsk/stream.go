@@ -50,7 +50,9 @@ func (r *Registration) newStreamSocket(fam, sotype, proto int, ctx, cd any) (*so
 	if st != irp.Success {
 		return nil, st
 	}
-	s.lst = &listener{client: cl}
+	s.mu.Lock() // not published yet, but registered: the loop may look at s.cold
+	s.coldLocked().lst = &listener{client: cl}
+	s.mu.Unlock()
 	return s, irp.Success
 }
 

@@ -1,0 +1,6 @@
+//go:build !race
+
+package wsk
+
+// raceEnabled: the race detector is on (race_on_test.go).
+const raceEnabled = false

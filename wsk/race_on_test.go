@@ -1,0 +1,7 @@
+//go:build race
+
+package wsk
+
+// raceEnabled: the race detector is on; allocation counts are not the program's own
+// (sync.Pool drops items at random under it).
+const raceEnabled = true
