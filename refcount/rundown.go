@@ -178,11 +178,13 @@ func (r *Rundown) drain() {
 	for {
 		s := r.state.Load()
 		switch {
+		case s&wrapMask != 0:
+			return // an unbalanced release is restoring the word: it looks again
 		case s&stDrained != 0:
 			checkDrained(s)
 			return // completed by another goroutine
-		case s&(wrapMask|countMask) != 0:
-			return // an unbalanced release is restoring the word: it looks again
+		case s&countMask != 0:
+			return // not empty after all (a stray Release showed zero): the last Release drains
 		case s&stWaiting != 0:
 			r.w.Load().fire(r.notDrained, r.setDrained)
 			return
