@@ -70,10 +70,17 @@
 //
 // # Layout
 //
-// Rundown is one atomic word: bit 0 = rundown active, references in units of 2 (the
-// EX_RUNDOWN_REF encoding). Acquire is a load and a compare-and-swap that is refused,
-// writing nothing, once bit 0 is set; Release is one atomic add. Sharded spreads the
-// count over padded per-P-ish words of the same layout; Begin sets every word's bit 0.
-// It costs memory and a summing slow path during rundown, and wins when many goroutines
-// acquire the same guard in parallel.
+// Rundown is one atomic word and a pointer: the references in the low bits, and three
+// flags in the top ones (rundown active, drained, somebody waits in the waiter block);
+// rundown.go documents it bit by bit. Unlike EX_RUNDOWN_REF (bit 0 active, count in
+// units of 2) the flags are on top, so that a word that is neither run down nor full is
+// just a number at most MaxRefs: Acquire is a load, one compare and a compare-and-swap
+// that is refused, writing nothing, once the word is not such a number; Release is one
+// atomic add and one compare. A rundown that finds no reference held completes in one
+// compare-and-swap (Begin sets active and drained together), and the waiter block (a
+// lock, the Wait channel, the WaitFunc list) is made only for a waiter that finds
+// references held: running down an idle guard allocates nothing. Sharded spreads the
+// count over padded per-P-ish words, each with bit 0 active and the count in units of 2;
+// Begin sets every word's bit 0. It costs memory and a summing slow path during rundown,
+// and wins when many goroutines acquire the same guard in parallel.
 package refcount

@@ -2,47 +2,73 @@ package refcount
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 )
 
-// Rundown state word, the EX_RUNDOWN_REF layout:
+// Rundown state word. The references are the low bits and the rundown's flags the high
+// ones, so that a word with no flag and a count below MaxRefs (the only state the hot
+// paths meet) is simply a number ≤ MaxRefs: each hot path is one compare with MaxRefs.
 //
-//	bit 0       rundownActive: Wait/WaitFunc/Begin was called; every new acquire fails.
-//	bits 1..63  references held, counted in units of refUnit (2).
+//	bits 0..29   references held (at most MaxRefs = 2^30-1).
+//	bits 30..60  zero. Set only between an unbalanced Release's wrap below zero and its
+//	             restore (wrapMask), a few instructions later on that goroutine.
+//	bit 61       stWaiting: a waiter block is in use for this rundown (a WaitFunc or a
+//	             Wait found references held and registered in r.w); the drain runs there.
+//	bit 62       stDrained: the rundown completed (ExRundownCompleted): active, no
+//	             reference, every WaitFunc continuation queued before it has run.
+//	bit 63       stActive: rundown has begun (Begin, Wait, WaitFunc); every new acquire
+//	             is refused.
 //
-// Unlike Windows the word never holds a pointer to a waiter block: waiters live beside
-// it (type waiters), so any number of them can wait. The block is made by the first
-// rundown (Begin, Wait, WaitFunc), never by Acquire or Release: a guard that is never run
-// down costs its two words and nothing else.
+// The states, as (active, drained, waiting, count):
 //
-// An acquire is a compare-and-swap that only ever writes a granted reference: a refused
-// acquire reads the word and leaves it alone. So the count is always exactly the granted
-// references, and the one goroutine that can see an active word fall to zero is a Release
-// (or Begin finding it zero already). A drain therefore never runs inside Acquire, which
-// is what lets Acquire be called under a lock that a WaitFunc continuation takes.
+//	0 0 0 n     not run down; n references
+//	1 0 0 n>0   run down while references are held, nobody waits in a block
+//	1 0 1 n>0   ... and Wait or WaitFunc callers wait in the block
+//	1 0 x 0     the last reference is gone; its Release is completing the rundown
+//	1 1 0 0     drained without a waiter block: nobody had to wait
+//	1 1 1 0     drained through the block (its continuations ran, its Waits returned)
+//
+// Flags only get set, never cleared, until ReInit clears them all. Drained and waiting
+// are never set without active, and drained never with a reference.
+//
+// Who completes the rundown. A refused acquire writes nothing, so the count is always
+// the granted references and only a Release can take an active word's count to zero.
+// Begin on a word with no reference sets active and drained in one compare-and-swap:
+// the rundown is complete at once and nothing waits, so no waiter block is ever made.
+// Otherwise the Release that drops the last reference completes it: with waiting clear it
+// sets drained in one compare-and-swap (no block, nothing to run), with waiting set it
+// runs the block's drain. A waiter registers by setting waiting with a compare-and-swap
+// under the block's lock, which fails if drained is already set (the waiter then runs
+// its continuation itself) and makes the last Release's claim fail (it then drains the
+// block, which it can only do after the waiter let go of the lock). So a continuation
+// runs exactly once, and a drain never runs inside Acquire (SPEC.md §4.9).
 const (
-	rundownActive = 1
-	refUnit       = 2
-	// refusedMask: any of these bits set in the word an acquire would write means refuse
-	// it, either bit 0 (rundown active) or a count above MaxRefs (MaxRefs+1 is a power of
-	// two), so the hot path is one load, one add, one test and one compare-and-swap.
-	refusedMask = rundownActive | ^uint64((MaxRefs+1)*refUnit-1)
+	stWaiting   uint64 = 1 << 61
+	stDrained   uint64 = 1 << 62
+	stActive    uint64 = 1 << 63
+	countMask   uint64 = MaxRefs
+	flagMask           = stActive | stDrained | stWaiting
+	wrapMask           = ^uint64(countMask) &^ flagMask
+	msgDrainedN        = "refcount: inconsistent rundown state: drained with references held"
+	msgFlags           = "refcount: inconsistent rundown state: drained or waiting without rundown active"
 )
 
 // Rundown is rundown protection (EX_RUNDOWN_REF) for one object: accessors Acquire a
 // reference before using it and Release it after; the owner calls Wait (or WaitFunc)
 // before tearing the object down, after which every Acquire fails. The zero value is
 // ready to use (ExInitializeRundownProtection). All methods are safe for concurrent
-// use; Acquire and Release are one atomic add on the hot path. A Rundown must not be
-// copied after first use. It is 16 bytes: the word and a pointer to the waiter block,
-// made when rundown begins (a socket holds several guards, so they must be small).
+// use; Acquire and Release are one atomic instruction each on the hot path. A Rundown
+// must not be copied after first use. It is 16 bytes: the word and a pointer to the
+// waiter block, made only when a Wait or WaitFunc finds references still held (a socket
+// holds several guards, so they must be small, and most rundowns find none).
 type Rundown struct {
 	state atomic.Uint64
-	w     atomic.Pointer[waiters] // nil until rundown begins (waitersOf)
+	w     atomic.Pointer[waiters] // nil until a waiter must wait (waitersOf)
 }
 
-// waitersOf returns the waiter block, making it the first time. Only the slow paths call
-// it: those of a rundown that has begun (or is beginning).
+// waitersOf returns the waiter block, making it the first time. Only a Wait or WaitFunc
+// that found references held calls it.
 func (r *Rundown) waitersOf() *waiters {
 	if w := r.w.Load(); w != nil {
 		return w
@@ -58,15 +84,15 @@ func (r *Rundown) waitersOf() *waiters {
 // going away) or the count would pass MaxRefs; then nothing is held and nothing changed.
 // Never blocks, and never runs a drain: it may be called with any lock held.
 func (r *Rundown) Acquire() bool {
-	// Small enough to inline (no call: a call alone would cost the inliner most of its
-	// budget): one load, a test, one compare-and-swap; the loop turns again only when
-	// another acquire or release changed the word in between. Refused, it writes nothing.
+	// Inlined: one load, one compare, one compare-and-swap; the loop turns again only
+	// when another acquire or release changed the word in between. A word at or above
+	// MaxRefs has a flag set (rundown active) or a full count: refused, nothing written.
 	for {
 		s := r.state.Load()
-		if (s+refUnit)&refusedMask != 0 {
+		if s >= countMask {
 			return false
 		}
-		if r.state.CompareAndSwap(s, s+refUnit) {
+		if r.state.CompareAndSwap(s, s+1) {
 			return true
 		}
 	}
@@ -82,26 +108,22 @@ func (r *Rundown) AcquireN(n uint32) bool { return r.acquire(n) == nil }
 // TryAcquireN is AcquireN that says why it failed.
 func (r *Rundown) TryAcquireN(n uint32) error { return r.acquire(n) }
 
+// acquire is the compare-and-swap loop of the counted forms: it retries only when another
+// acquire or release changed the word between the load and the swap, and gives up without
+// writing once the word says refuse.
 func (r *Rundown) acquire(n uint32) error {
 	if n > MaxRefs {
 		return ErrOverflow
 	}
-	return r.acquireSlow(uint64(n) * refUnit)
-}
-
-// acquireSlow is the compare-and-swap loop: it retries only when another acquire or
-// release changed the word between the load and the swap, and gives up without writing
-// once the word says refuse.
-func (r *Rundown) acquireSlow(d uint64) error {
 	for {
 		s := r.state.Load()
-		if s&rundownActive != 0 {
+		if s&stActive != 0 {
 			return ErrRundown
 		}
-		if (s+d)&refusedMask != 0 {
+		if s+uint64(n) > countMask { // a full count, or a wrap in progress
 			return ErrOverflow
 		}
-		if r.state.CompareAndSwap(s, s+d) {
+		if r.state.CompareAndSwap(s, s+uint64(n)) {
 			return nil
 		}
 	}
@@ -113,56 +135,134 @@ func (r *Rundown) acquireSlow(d uint64) error {
 // matching Acquire is clamped and counted (UnbalancedReleases), or panics in verifier
 // mode.
 func (r *Rundown) Release() {
-	// Hot path, inlined: not active (bit 0 clear) and no wrap (top bit clear).
-	if s := r.state.Add(^uint64(refUnit - 1)); s&(rundownActive|1<<63) != 0 {
-		r.releaseSlow(s, refUnit)
+	// Inlined: one atomic add and one compare. Above MaxRefs afterwards means a flag is
+	// set (rundown active) or the count wrapped below zero.
+	if s := r.state.Add(^uint64(0)); s > countMask {
+		r.releaseSlow(s, 1)
 	}
 }
 
 // ReleaseN drops n references (ExReleaseRundownProtectionEx), like n Release calls.
 func (r *Rundown) ReleaseN(n uint32) {
-	if n > 0 {
-		r.release(n)
-	}
-}
-
-func (r *Rundown) release(n uint32) {
-	d := uint64(n) * refUnit
-	if s := r.state.Add(-d); s&(rundownActive|1<<63) != 0 {
-		r.releaseSlow(s, d)
-	}
-}
-
-// releaseSlow handles a release that left s (after subtracting d) with bit 0 or the
-// top bit set: the last reference of an active rundown, or an unbalanced release.
-func (r *Rundown) releaseSlow(s, d uint64) {
-	if s == rundownActive {
-		r.waitersOf().fire(r.drainedNow)
+	if n == 0 {
 		return
 	}
-	if int64(s) >= 0 {
-		return // rundown active, references remain.
+	if s := r.state.Add(-uint64(n)); s > countMask {
+		r.releaseSlow(s, n)
 	}
-	// The count went below zero: more releases than acquires. The top bit can only be
-	// set by wrapping, because the count is bounded by MaxRefs plus transient units.
-	// Put the units back (the state is then what it was) and report.
-	if u := r.state.Add(d); u == rundownActive {
-		r.waitersOf().fire(r.drainedNow)
-	}
-	reportUnbalanced(d / refUnit)
 }
 
-// drainedNow is the drain condition re-checked under the waiters lock.
-func (r *Rundown) drainedNow() bool { return r.state.Load() == rundownActive }
+// releaseSlow handles a release of n that left the word s: rundown active (the last
+// reference may be gone), or an unbalanced release that wrapped the count.
+func (r *Rundown) releaseSlow(s uint64, n uint32) {
+	if s&wrapMask != 0 {
+		// More releases than acquires: the count borrowed from the bits above it. Put
+		// the units back (the word is then what it was) and report. A release of ours
+		// that met the wrap in between left the drain to us: look again.
+		if u := r.state.Add(uint64(n)); u&(stActive|stDrained|countMask) == stActive {
+			r.drain()
+		}
+		reportUnbalanced(uint64(n))
+		return
+	}
+	if s&countMask == 0 {
+		r.drain()
+	}
+}
+
+// drain completes a rundown whose last reference is gone (or was never there). Whoever
+// sees an active word with no reference calls it; more than one may, and exactly one
+// completes the rundown: the compare-and-swap that sets drained when nobody waits, or the
+// block's drain (under its lock) when somebody does.
+func (r *Rundown) drain() {
+	for {
+		s := r.state.Load()
+		switch {
+		case s&wrapMask != 0:
+			return // an unbalanced release is restoring the word: it looks again
+		case s&stDrained != 0:
+			checkDrained(s)
+			return // completed by another goroutine
+		case s&countMask != 0:
+			return // not empty after all (a stray Release showed zero): the last Release drains
+		case s&stWaiting != 0:
+			r.w.Load().fire(r.notDrained, r.setDrained)
+			return
+		case r.state.CompareAndSwap(s, s|stDrained):
+			return
+		}
+	}
+}
+
+// notDrained is the block's re-check under its lock: drain may have been called by more
+// than one goroutine, and only the first runs the continuations.
+func (r *Rundown) notDrained() bool { return r.state.Load()&stDrained == 0 }
+
+// setDrained marks the rundown complete; the block's drain calls it under its lock, once
+// its continuations ran.
+func (r *Rundown) setDrained() { r.state.Or(stDrained) }
+
+// checkDrained panics if a drained word holds a reference or lacks the active bit: a
+// copied guard or a ReInit racing with its users, never a sequence of the methods.
+func checkDrained(s uint64) {
+	if s&stActive == 0 {
+		panic(msgFlags)
+	}
+	if s&countMask != 0 {
+		panic(msgDrainedN)
+	}
+}
+
+// stable loads the word, yielding while an unbalanced release has it wrapped (the
+// goroutine that wrapped it puts it back a few instructions later).
+func (r *Rundown) stable() uint64 {
+	for {
+		s := r.state.Load()
+		if s&wrapMask == 0 {
+			return s
+		}
+		runtime.Gosched()
+	}
+}
 
 // Begin starts rundown without waiting: from now on every Acquire fails. It reports
 // whether the rundown is already complete (no reference was held, or all came back).
-// Calling it again is harmless.
+// Calling it again is harmless. It never makes a waiter block: on a guard that no call
+// holds it completes the rundown in one compare-and-swap.
 func (r *Rundown) Begin() (drained bool) {
-	if old := r.state.Or(rundownActive); old/refUnit == 0 {
-		r.waitersOf().fire(r.drainedNow)
+	for {
+		s := r.stable()
+		if s&stActive != 0 {
+			return s&stDrained != 0
+		}
+		if s&(stDrained|stWaiting) != 0 {
+			panic(msgFlags)
+		}
+		next := s | stActive
+		if s == 0 {
+			next |= stDrained // nothing held, nobody can be waiting yet: complete now
+		}
+		if r.state.CompareAndSwap(s, next) {
+			return next&stDrained != 0
+		}
 	}
-	return r.waitersOf().drained.Load()
+}
+
+// enlist registers a waiter: it sets stWaiting unless the rundown already completed, and
+// reports whether it had (then the caller does not wait). Called with the block's lock
+// held, so that the drain, which takes that lock, sees what the waiter queued.
+func (r *Rundown) enlist() (drained bool) {
+	for {
+		s := r.stable()
+		switch {
+		case s&stDrained != 0:
+			return true
+		case s&stWaiting != 0:
+			return false
+		case r.state.CompareAndSwap(s, s|stWaiting):
+			return false
+		}
+	}
 }
 
 // Wait begins rundown and blocks until every granted reference is released
@@ -176,50 +276,60 @@ func (r *Rundown) Wait(ctx context.Context) error {
 	if r.Begin() {
 		return nil
 	}
-	return r.waitersOf().wait(ctx)
+	return r.waitersOf().wait(ctx, r.enlist)
 }
 
 // WaitFunc begins rundown and arranges for fn to run exactly once when every granted
 // reference is back: at once on the caller's goroutine if none is held, otherwise on
 // the goroutine whose Release drops the last reference. It never blocks (safe to call
 // from inside a call that itself holds a reference: close from a completion routine).
-// A nil fn just begins rundown.
+// A nil fn just begins rundown. Only a WaitFunc that finds references held allocates
+// (the waiter block, once per guard, and room for fn in it): pass a function made
+// once, not a new closure, where a close must not allocate.
 func (r *Rundown) WaitFunc(fn func()) {
-	r.Begin()
+	if r.Begin() {
+		if fn != nil {
+			fn()
+		}
+		return
+	}
 	if fn != nil {
-		r.waitersOf().add(fn)
+		r.waitersOf().add(fn, r.enlist)
 	}
 }
 
 // Active reports whether rundown has begun.
-func (r *Rundown) Active() bool { return r.state.Load()&rundownActive != 0 }
+func (r *Rundown) Active() bool { return r.state.Load()&stActive != 0 }
 
 // Done reports whether rundown has begun and completed (ExRundownCompleted state):
 // every reference is back and the queued WaitFunc callbacks have run.
-func (r *Rundown) Done() bool {
-	w := r.w.Load()
-	return w != nil && w.drained.Load()
-}
+func (r *Rundown) Done() bool { return r.state.Load()&stDrained != 0 }
 
 // Count returns the references held now (a snapshot).
-func (r *Rundown) Count() int { return int(r.state.Load() / refUnit) }
+func (r *Rundown) Count() int { return int(r.state.Load() & countMask) }
 
 // ReInit makes a run-down ref usable again (ExReInitializeRundownProtection): count 0,
 // not active, acquires succeed. It returns ErrNotRunDown unless the rundown completed.
 // The caller must ensure nobody still waits on the old rundown's object.
 func (r *Rundown) ReInit() error {
 	w := r.w.Load()
-	if w == nil {
-		return ErrNotRunDown // never run down
+	if w != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.drained.Load() {
-		return ErrNotRunDown
+	for {
+		s := r.stable()
+		if s&stDrained == 0 {
+			return ErrNotRunDown
+		}
+		checkDrained(s)
+		// Drained means no reference, and refused acquirers never wrote to the word.
+		if r.state.CompareAndSwap(s, 0) {
+			break
+		}
 	}
-	// Drained means the word is exactly rundownActive: no reference, and refused
-	// acquirers never wrote to it.
-	r.state.And(^uint64(rundownActive))
-	w.reset()
+	if w != nil {
+		w.reset()
+	}
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 // Shard word, the Rundown layout per shard:
 //
 //	bit 0       shardActive: Begin has marked this shard; an acquire on it is refused.
-//	bits 1..63  the shard's share of the references, in units of refUnit, as a signed
+//	bits 1..63  the shard's share of the references, in units of shardUnit, as a signed
 //	            count: an Acquire and its Release may land on different shards, so one
 //	            shard may go negative and only the sum of all shards means anything.
 type shard struct {
@@ -22,7 +22,10 @@ type shard struct {
 	_ [56]byte
 }
 
-const shardActive = 1
+const (
+	shardActive = 1
+	shardUnit   = 2
+)
 
 // Sharded is cache-aware rundown protection (EX_RUNDOWN_REF_CACHE_AWARE) with the same
 // observable semantics as Rundown. References are spread over padded per-shard counters
@@ -47,6 +50,7 @@ const shardActive = 1
 // value is not usable.
 type Sharded struct {
 	marked atomic.Bool // every shard's active bit is set: sums are exact
+	done   atomic.Bool // the rundown completed (set under w.mu, after the callbacks ran)
 	mask   uint32
 	shards []shard
 	w      waiters
@@ -95,7 +99,7 @@ func (s *Sharded) acquire(n uint32) error {
 		return ErrOverflow
 	}
 	sh := s.pick()
-	d := int64(n) * refUnit
+	d := int64(n) * shardUnit
 	for {
 		v := sh.n.Load()
 		if v&shardActive != 0 {
@@ -122,18 +126,18 @@ func (s *Sharded) ReleaseN(n uint32) {
 
 func (s *Sharded) release(n uint32) {
 	sh := s.pick()
-	d := int64(n) * refUnit
+	d := int64(n) * shardUnit
 	if sh.n.Add(-d)&shardActive == 0 || !s.marked.Load() {
 		return // not run down yet, or Begin is still marking: it sums after marking
 	}
 	if s.sum() < 0 {
 		// More releases than acquires: restore and report.
 		sh.n.Add(d)
-		s.w.fire(s.drainedNow)
+		s.w.fire(s.drainedNow, s.setDone)
 		reportUnbalanced(uint64(n))
 		return
 	}
-	s.w.fire(s.drainedNow)
+	s.w.fire(s.drainedNow, s.setDone)
 }
 
 // sum adds up the shards' counts (their words shifted past the active bit).
@@ -145,7 +149,16 @@ func (s *Sharded) sum() int64 {
 	return t
 }
 
-func (s *Sharded) drainedNow() bool { return s.marked.Load() && s.sum() == 0 }
+// drainedNow is the drain condition, re-checked under w.mu: not completed yet, every
+// shard marked (the sum is exact) and nothing held.
+func (s *Sharded) drainedNow() bool { return !s.done.Load() && s.marked.Load() && s.sum() == 0 }
+
+// setDone marks the rundown complete (under w.mu, after the callbacks ran).
+func (s *Sharded) setDone() { s.done.Store(true) }
+
+// completed is the waiters' enlist question: a Sharded guard always drains through its
+// embedded block, so a waiter only needs to know whether the drain already happened.
+func (s *Sharded) completed() bool { return s.done.Load() }
 
 // Begin starts rundown without waiting and reports whether it is already complete.
 func (s *Sharded) Begin() (drained bool) {
@@ -153,8 +166,8 @@ func (s *Sharded) Begin() (drained bool) {
 		s.shards[i].n.Or(shardActive)
 	}
 	s.marked.Store(true)
-	s.w.fire(s.drainedNow)
-	return s.w.drained.Load()
+	s.w.fire(s.drainedNow, s.setDone)
+	return s.done.Load()
 }
 
 // Wait begins rundown and blocks until every granted reference is back or ctx ends
@@ -163,7 +176,7 @@ func (s *Sharded) Wait(ctx context.Context) error {
 	if s.Begin() {
 		return nil
 	}
-	return s.w.wait(ctx)
+	return s.w.wait(ctx, s.completed)
 }
 
 // WaitFunc begins rundown; fn runs exactly once when drained, never blocking the
@@ -171,7 +184,7 @@ func (s *Sharded) Wait(ctx context.Context) error {
 func (s *Sharded) WaitFunc(fn func()) {
 	s.Begin()
 	if fn != nil {
-		s.w.add(fn)
+		s.w.add(fn, s.completed)
 	}
 }
 
@@ -179,7 +192,7 @@ func (s *Sharded) WaitFunc(fn func()) {
 func (s *Sharded) Active() bool { return s.shards[0].n.Load()&shardActive != 0 }
 
 // Done reports whether rundown has begun and completed.
-func (s *Sharded) Done() bool { return s.w.drained.Load() }
+func (s *Sharded) Done() bool { return s.done.Load() }
 
 // Count returns the references held now (sum of the shards, a snapshot, never < 0).
 func (s *Sharded) Count() int { return int(max(s.sum(), 0)) }
@@ -188,9 +201,10 @@ func (s *Sharded) Count() int { return int(max(s.sum(), 0)) }
 func (s *Sharded) ReInit() error {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
-	if !s.w.drained.Load() {
+	if !s.done.Load() {
 		return ErrNotRunDown
 	}
+	s.done.Store(false)
 	s.marked.Store(false)
 	for i := range s.shards {
 		s.shards[i].n.And(^int64(shardActive))

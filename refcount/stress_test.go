@@ -120,7 +120,7 @@ type brokenRundown struct{ Rundown }
 func (b *brokenRundown) Acquire() bool { return b.TryAcquire() == nil }
 
 func (b *brokenRundown) TryAcquire() error {
-	if b.state.Load()&rundownActive != 0 {
+	if b.state.Load()&stActive != 0 {
 		return ErrRundown
 	}
 	// Widen the window the real Acquire closes with one atomic add. A goroutine that
@@ -130,7 +130,7 @@ func (b *brokenRundown) TryAcquire() error {
 	for i := 0; i < 8 || (b.Active() && !b.Done() && i < 10000); i++ {
 		runtime.Gosched()
 	}
-	b.state.Add(refUnit)
+	b.state.Add(1)
 	return nil
 }
 
