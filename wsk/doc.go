@@ -143,8 +143,9 @@
 //	                                            each: rings through the ops, no array),
 //	                                            the three rundown guards (dispatch.Socket's
 //	                                            88 bytes hold one; inflight, callbacks: 16
-//	                                            bytes each, the waiter block is made when
-//	                                            the socket closes)
+//	                                            bytes each; a waiter block is made only if
+//	                                            a close finds a call or callback holding
+//	                                            the guard)
 //	connEvents (conn_events.go)             32  with connection events on; the retained
 //	                                            lists and the send backlog event's state
 //	                                            (connEventsRare, 24) are made by their
