@@ -3,6 +3,8 @@
 package wsk
 
 import (
+	"strings"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
@@ -83,7 +85,7 @@ func (r *closeRun) cancelStep() {
 		s.finishLocked(s.connectOpLocked(), irp.Cancelled, 0, &out)
 	}
 	s.mu.Unlock()
-	s.complete(out)
+	s.completeAtClose(out)
 	putOut(outp, out)
 	if s.listenSide() != nil {
 		s.listenSide().dropHeld(s) // connections a listener holds but never handed out: reset (listen.go)
@@ -142,4 +144,27 @@ func (r *closeRun) descriptorStep() {
 	if i != nil {
 		i.Complete(irp.Success, 0)
 	}
+}
+
+// completeAtClose is complete for the requests step 5 cancelled. A completion routine that
+// panics there must not stop the close: completeOne still completes the requests after it
+// and gives back its inflight reference, and the panic stops here, counted
+// (Stats.CallbackPanics) and logged, instead of unwinding through the close continuations
+// (and through the Release or WaitFunc that ran them on some other caller), which would
+// leave the close IRP pending and Deregister waiting for ever. The socket is closing, so
+// there is nothing left to abort. In verifier mode a bug check goes on: it is meant to stop
+// the program.
+func (s *socket) completeAtClose(out []*op) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if msg, ok := v.(string); ok && irp.Verifier() && strings.HasPrefix(msg, "irp: bug check") {
+			panic(v)
+		}
+		s.reg.ctr.callbackPanics.Add(1)
+		s.reg.log.Error("wsk: completion routine panicked during close; the close goes on", "panic", v)
+	}()
+	s.complete(out)
 }
