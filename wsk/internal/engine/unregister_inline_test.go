@@ -118,8 +118,7 @@ func TestUnregisterCloseFunc(t *testing.T) {
 	c, d := tcpPair(t)
 	defer sockClose(d)
 	rec2 := newRecorder(c)
-	g, err := e.Register(c, rec2)
-	require.NoError(t, err, "the number (possibly reused) registers again")
+	g := registerRec(t, e, rec2) // the number, possibly reused, registers again
 	_, err = sockWrite(d, []byte("x"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return rec2.bytes.Load() == 1 }, hangGuard, time.Millisecond)

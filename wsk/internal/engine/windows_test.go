@@ -144,8 +144,8 @@ func TestWindowsRearmWriteAfterWouldBlock(t *testing.T) {
 
 // TestWindowsHangupReportedOnce: a reset (POLLHUP|POLLERR, which WSAPoll returns whatever
 // was asked) reaches ReadableHangup once and then leaves the socket out of the poller's
-// array: the poller does not spin on it (it goes round 50 times, calling WSAPoll a few
-// times per round). RearmWrite then brings the error to the writer, once.
+// array: the poller does not spin on it (it goes round 50 times, and WSAPoll returns
+// only for the pinger). RearmWrite then brings the error to the writer, once.
 func TestWindowsHangupReportedOnce(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
 	p := newPinger(t, e)
@@ -169,7 +169,9 @@ func TestWindowsHangupReportedOnce(t *testing.T) {
 	p.rounds(t, rounds)
 	spent := pollerOf(f.Loop()).polls.Load() - polls
 	t.Logf("WSAPoll returns over %d rounds: %d", rounds, spent)
-	require.LessOrEqual(t, spent, uint64(10*rounds), "the hung-up socket made the poller spin")
+	// A round ends at most two WSAPolls: the pinger's byte, and the wake-up datagram of
+	// its rearm when the poller already sleeps again. Anything above is a spin.
+	require.LessOrEqual(t, spent, uint64(2*rounds+2), "the hung-up socket made the poller spin")
 	require.EqualValues(t, 1, h.hangups.Load(), "the hang-up reported again without a rearm")
 	require.EqualValues(t, 1, h.writable.Load(), "the writer was not rearmed")
 
@@ -270,7 +272,8 @@ func TestWindowsRegisterRules(t *testing.T) {
 	_, err := e.Register(-1, newRecorder(-1))
 	require.ErrorIs(t, err, ErrBadFD)
 	if strconv.IntSize == 64 {
-		big := int(uint64(maxHandle) + 1)
+		above := uint64(maxHandle) // a variable: int(maxHandle + 1) overflows where int is 32 bits
+		big := int(above + 1)
 		_, err = e.Register(big, newRecorder(big))
 		require.ErrorIs(t, err, ErrBadFD, "a value above 32 bits is no handle")
 	}
