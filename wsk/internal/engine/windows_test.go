@@ -27,6 +27,21 @@ func (h *countingHandler) Readable()       { h.readable.Add(1) }
 func (h *countingHandler) Writable()       { h.writable.Add(1) }
 func (h *countingHandler) ReadableHangup() { h.hangups.Add(1) }
 
+// countedPair registers one end (a) of a new pair with a countingHandler; both ends are
+// closed at cleanup.
+func countedPair(t *testing.T, e *Engine) (f *FD, h *countingHandler, a, b int) {
+	t.Helper()
+	a, b = tcpPair(t)
+	t.Cleanup(func() {
+		assert.NoError(t, sockClose(a))
+		assert.NoError(t, sockClose(b))
+	})
+	h = &countingHandler{}
+	f, err := e.Register(a, h)
+	require.NoError(t, err)
+	return f, h, a, b
+}
+
 // pinger is a registered pair that makes the poller go round: each round sends a byte,
 // which ends a WSAPoll, and waits until the recorder has read it (and rearmed, which
 // ends another one when the poller sleeps). Between rounds the poller builds its array
@@ -74,13 +89,8 @@ func waitPollerAsleep(t *testing.T, l *Loop) {
 func TestWindowsLevelReportedOnce(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
 	p := newPinger(t, e)
-	a, b := tcpPair(t)
-	defer sockClose(a)
-	defer sockClose(b)
-	h := &countingHandler{}
-	f, err := e.Register(a, h)
-	require.NoError(t, err)
-	_, err = sockWrite(b, []byte("unread"))
+	f, h, _, b := countedPair(t, e)
+	_, err := sockWrite(b, []byte("unread"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return h.readable.Load() == 1 && h.writable.Load() == 1 },
 		hangGuard, time.Millisecond, "the first reports")
@@ -110,12 +120,7 @@ func TestWindowsLevelReportedOnce(t *testing.T) {
 // WSAEWOULDBLOCK and rearms; once the peer reads, a Writable comes.
 func TestWindowsRearmWriteAfterWouldBlock(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
-	a, b := tcpPair(t)
-	defer sockClose(a)
-	defer sockClose(b)
-	h := &countingHandler{}
-	f, err := e.Register(a, h)
-	require.NoError(t, err)
+	f, h, a, b := countedPair(t, e)
 	require.Eventually(t, func() bool { return h.writable.Load() == 1 }, hangGuard, time.Millisecond)
 
 	chunk := make([]byte, 64<<10)
