@@ -1,15 +1,15 @@
-//go:build linux
+//go:build unix || windows
 
 package engine
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
 // hupRecorder is a recorder that also implements HangupHandler.
@@ -23,6 +23,18 @@ func (h *hupRecorder) ReadableHangup() {
 	h.recorder.Readable()
 }
 
+// registerIdle registers a recorder for fd and waits until its first report (the
+// Writable of a connected socket) has been handled: no handler of the FD runs afterwards
+// until new readiness comes.
+func registerIdle(t *testing.T, e *Engine, fd int) (*FD, *recorder) {
+	t.Helper()
+	r := newRecorder(fd)
+	f := registerRec(t, e, r)
+	waitCh(t, r.writeCh, "initial Writable")
+	barrier(t, f.Loop())
+	return f, r
+}
+
 // TestUnregisterFuncInlineWhenIdle: with no handler of the FD running, UnregisterFunc
 // runs fn on the caller before it returns (no hand-off to the loop); from inside the
 // FD's own handler, fn runs only after that handler returned, on the loop.
@@ -30,19 +42,17 @@ func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
 	e := newEngine(t, Config{Loops: 1})
 
 	a, b := tcpPair(t)
-	defer unix.Close(b)
-	f, err := e.Register(a, newRecorder(a))
-	require.NoError(t, err)
-	barrier(t, f.Loop())
+	defer sockClose(b)
+	f, _ := registerIdle(t, e, a)
 	ran := false
 	require.NoError(t, f.UnregisterFunc(func() {
 		ran = true
-		assert.NoError(t, unix.Close(a))
+		assert.NoError(t, sockClose(a))
 	}))
 	require.True(t, ran, "idle FD: fn ran inline")
 
 	c, d := tcpPair(t)
-	defer unix.Close(d)
+	defer sockClose(d)
 	rec := newRecorder(c)
 	var inHandler, ranInside atomic.Bool
 	fnDone := make(chan struct{})
@@ -54,7 +64,7 @@ func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
 		inHandler.Store(true)
 		assert.NoError(t, g.Load().UnregisterFunc(func() {
 			ranInside.Store(inHandler.Load())
-			assert.NoError(t, unix.Close(c))
+			assert.NoError(t, sockClose(c))
 			close(fnDone)
 		}))
 		inHandler.Store(false)
@@ -62,35 +72,34 @@ func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
 	gf, err := e.Register(c, rec)
 	require.NoError(t, err)
 	g.Store(gf)
-	_, err = unix.Write(d, []byte("x"))
+	_, err = sockWrite(d, []byte("x"))
 	require.NoError(t, err)
 	waitCh(t, fnDone, "UnregisterFunc from the handler")
 	require.False(t, ranInside.Load(), "fn ran while the FD's handler was still running")
 }
 
 // TestHangupHandler: an edge that carries the peer's FIN calls ReadableHangup; a plain
-// data edge calls Readable (epoll; the portable engine reports every read edge as one
-// that may carry a hang-up).
+// data edge calls Readable (epoll and Windows, where POLLHUP says it; the portable engine
+// on Unix reports every read edge as one that may carry a hang-up).
 func TestHangupHandler(t *testing.T) {
 	e := newEngine(t, Config{Loops: 1})
 	a, b := tcpPair(t)
 	h := &hupRecorder{recorder: newRecorder(a)}
-	f, err := e.Register(a, h)
-	require.NoError(t, err)
-	_, err = unix.Write(b, []byte("data"))
+	f := registerHandler(t, e, h.recorder, h)
+	_, err := sockWrite(b, []byte("data"))
 	require.NoError(t, err)
 	waitCh(t, h.readCh, "data edge")
-	if e.Portable() {
+	if e.Portable() && runtime.GOOS != "windows" {
 		// The poller does not tell a hang-up from data: every read edge is reported as
 		// one that may carry it.
 		require.Equal(t, h.readable.Load(), h.hangups.Load(), "portable: every read edge is ReadableHangup")
 	} else {
 		require.Zero(t, h.hangups.Load(), "a data edge is not a hang-up")
 	}
-	require.NoError(t, unix.Close(b))
+	require.NoError(t, sockClose(b))
 	require.Eventually(t, func() bool { return h.eof.Load() }, hangGuard, time.Millisecond)
-	require.Positive(t, h.hangups.Load(), "the FIN came with EPOLLRDHUP")
-	require.NoError(t, f.UnregisterFunc(func() { assert.NoError(t, unix.Close(a)) }))
+	require.Positive(t, h.hangups.Load(), "the FIN came with EPOLLRDHUP (POLLHUP)")
+	require.NoError(t, f.UnregisterFunc(func() { assert.NoError(t, sockClose(a)) }))
 }
 
 // TestUnregisterCloseFunc: the variant that leaves the epoll set to close(2) runs fn
@@ -99,30 +108,26 @@ func TestHangupHandler(t *testing.T) {
 func TestUnregisterCloseFunc(t *testing.T) {
 	e := newEngine(t, Config{Loops: 1})
 	a, b := tcpPair(t)
-	defer unix.Close(b)
-	rec := newRecorder(a)
-	f, err := e.Register(a, rec)
-	require.NoError(t, err)
-	barrier(t, f.Loop())
+	defer sockClose(b)
+	f, rec := registerIdle(t, e, a)
 	ran := false
 	require.NoError(t, f.UnregisterCloseFunc(func() {
 		ran = true
-		assert.NoError(t, unix.Close(a))
+		assert.NoError(t, sockClose(a))
 	}))
 	require.True(t, ran)
 	require.ErrorIs(t, f.Unregister(), ErrNotRegistered)
 	calls := rec.readable.Load() + rec.writable.Load()
-	_, _ = unix.Write(b, []byte("late")) // may fail: a is gone
+	_, _ = sockWrite(b, []byte("late")) // may fail: a is gone
 	c, d := tcpPair(t)
-	defer unix.Close(d)
+	defer sockClose(d)
 	rec2 := newRecorder(c)
-	g, err := e.Register(c, rec2)
-	require.NoError(t, err, "the number (possibly reused) registers again")
-	_, err = unix.Write(d, []byte("x"))
+	g := registerRec(t, e, rec2) // the number, possibly reused, registers again
+	_, err := sockWrite(d, []byte("x"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return rec2.bytes.Load() == 1 }, hangGuard, time.Millisecond)
 	barrier(t, f.Loop())
 	require.Equal(t, calls, rec.readable.Load()+rec.writable.Load(), "no handler call after UnregisterCloseFunc")
 	require.EqualValues(t, 1, e.Stats().Registered)
-	require.NoError(t, g.UnregisterCloseFunc(func() { assert.NoError(t, unix.Close(c)) }))
+	require.NoError(t, g.UnregisterCloseFunc(func() { assert.NoError(t, sockClose(c)) }))
 }
