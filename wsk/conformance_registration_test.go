@@ -15,6 +15,7 @@ import (
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // Conformance of the registration functions (SPEC.md §2.2, §3.6) and of the
@@ -225,13 +226,10 @@ func cfSynDropListener(t *testing.T, network string) netip.AddrPort {
 	fd, err := unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { unix.Close(fd) })
-	sa, st := toSockaddr(fam, netip.AddrPortFrom(lo, 0))
-	require.Equal(t, irp.Success, st)
-	require.NoError(t, unix.Bind(fd, sa))
+	require.NoError(t, sock.Bind(fd, fam, netip.AddrPortFrom(lo, 0)))
 	require.NoError(t, unix.Listen(fd, 0))
-	name, err := unix.Getsockname(fd)
+	addr, err := sock.LocalAddr(fd)
 	require.NoError(t, err)
-	addr := fromSockaddr(name)
 	filler, err := net.DialTimeout(network, addr.String(), waitLimit)
 	require.NoError(t, err)
 	t.Cleanup(func() { filler.Close() })

@@ -45,6 +45,7 @@ import (
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // rlBlob is a 1 MiB send buffer shared by the tests that need a send to stay pending:
@@ -130,9 +131,8 @@ func rlStuckConnectTarget(t *testing.T) netip.AddrPort {
 	t.Cleanup(func() { _ = unix.Close(fd) })
 	require.NoError(t, unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
 	require.NoError(t, unix.Listen(fd, 0))
-	sa, err := unix.Getsockname(fd)
+	addr, err := sock.LocalAddr(fd)
 	require.NoError(t, err)
-	addr := fromSockaddr(sa)
 	// backlog 0 holds one completed connection; it is never accepted.
 	c, err := net.DialTimeout("tcp", addr.String(), waitLimit)
 	require.NoError(t, err)

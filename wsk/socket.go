@@ -1,16 +1,16 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
+	"net/netip"
 	"sync"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
 	"github.com/gowsk/gowsk/refcount"
 	"github.com/gowsk/gowsk/wsk/internal/engine"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // sockState is the socket's state word (SPEC.md §3.5), guarded by socket.mu. Bits only
@@ -77,7 +77,7 @@ type socket struct {
 	fd     int
 	efd    *engine.FD
 	cat    dispatch.SocketFlags
-	family uint8 // unix.AF_INET or unix.AF_INET6
+	family uint8 // sock.AFInet or sock.AFInet6
 	// rdDrained: a read of a connection took less than it asked for since the last
 	// Readable began, so the kernel's receive queue was empty then, and the next arrival
 	// brings an edge (engine.HangupHandler). The receive event then neither reads again
@@ -113,8 +113,8 @@ type socket struct {
 	queuedBytes int       // send bytes of those IRPs (Limits.MaxQueuedBytesPerSocket)
 	gate        eventGate // event callbacks running, disables waiting for them (events.go)
 	ext         readinessExt
-	lst         *listener     // listen and stream sockets: the listening side (listen.go)
-	peer        unix.Sockaddr // the remote address, recorded before our FIN (conn.go peerNameLocked)
+	lst         *listener       // listen and stream sockets: the listening side (listen.go)
+	peer        *netip.AddrPort // the remote address, recorded before our FIN (conn.go peerNameLocked)
 
 	// readFn is s.Readable, made once when the socket is registered (before s.efd is set,
 	// which post tests): a method value taken at each post would be one allocation per
@@ -122,10 +122,16 @@ type socket struct {
 	readFn func()
 }
 
-// readShortLocked records a read that returned n of the asked bytes (see rdDrained).
+// readShortLocked records a read that returned n of the asked bytes (see rdDrained). A
+// short read (an EAGAIN is one of 0 bytes) emptied the receive queue: a level-triggered
+// engine watches the descriptor's reads again from here (engine.FD.RearmRead; a no-op on
+// the edge-triggered engines).
 func (s *socket) readShortLocked(n, asked int) {
 	if n < asked && !s.hupSeen {
 		s.rdDrained = true
+	}
+	if n < asked {
+		s.efd.RearmRead()
 	}
 }
 
@@ -418,7 +424,7 @@ func (s *socket) failLocked(st irp.Status, out *[]*op) {
 // (STATUS_CONNECTION_ABORTED) and by a panicking callback.
 func (s *socket) abortLocked(st irp.Status, out *[]*op) {
 	if s.state.has(stConnected) && !s.state.has(stAborted) {
-		resetNow(s.fd)
+		sock.Reset(s.fd)
 		s.reg.ctr.resetsSent.Add(1)
 	}
 	s.failLocked(st, out)

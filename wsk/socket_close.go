@@ -1,12 +1,11 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // closeSocket is WskCloseSocket as the provider sees it: the table member the guard calls
@@ -87,16 +86,16 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 			//    the peer's was never read, or a reset no call met) has nothing left to
 			//    reset: no RST goes out, so none is counted in Stats.ResetsSent. The
 			//    kernel may have finished it before the loop saw the edge that says so:
-			//    only the probe (tcpFinished, one system call) knows.
+			//    only the probe (sock.TCPFinished, one system call) knows.
 			s.mu.Lock()
 			st := s.state
 			s.mu.Unlock()
 			//    Held bytes (read from the kernel, never taken) are unread input, exactly
 			//    like bytes still in the kernel: they make the close abortive.
 			if st.has(stConnected) && !st.has(stAborted) &&
-				(held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !tcpFinished(s.fd) {
+				(held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !sock.TCPFinished(s.fd) {
 				s.closeStep(CloseReset)
-				setLingerZero(s.fd)
+				sock.SetLingerZero(s.fd)
 				s.reg.ctr.resetsSent.Add(1)
 			} else {
 				s.closeStep(CloseNoReset)
@@ -111,7 +110,7 @@ func (s *socket) closeProtocol(i *irp.IRP) {
 			//    descriptor.
 			_ = s.efd.UnregisterCloseFunc(func() {
 				end := s.closeStep(CloseDescriptor)
-				_ = unix.Close(s.fd)
+				_ = sock.Close(s.fd)
 				end()
 				// 8. Complete the close IRP last: the single "everything for this socket
 				//    is finished" signal.
