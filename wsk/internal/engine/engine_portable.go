@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package engine
 
@@ -9,10 +9,12 @@ import (
 
 // portEngine is the portable engine behind the Engine facade (Config.Portable, and the
 // only engine outside Linux): the same loops, post queues and timers as the epoll engine,
-// but readiness comes from Go's runtime network poller instead of an epoll set of its own.
-// Each registered descriptor is duplicated and wrapped in an *os.File; one waiter
-// goroutine per direction parks in the poller through syscall.RawConn and, on each edge,
-// hands a notification to the owning loop, which calls the Handler there.
+// but readiness comes from elsewhere than an epoll set of its own. On Unix it is Go's
+// runtime network poller: each registered descriptor is duplicated and wrapped in an
+// *os.File, and one waiter goroutine per direction parks in the poller through
+// syscall.RawConn. On Windows it is WSAPoll: one poller goroutine per loop watches the
+// loop's sockets. Either way each edge becomes a note to the owning loop, which calls
+// the Handler there.
 type portEngine struct {
 	loops   []*portLoop
 	onPanic func(any)
@@ -28,28 +30,42 @@ type portEngine struct {
 
 	closeMu sync.Mutex
 	closed  atomic.Bool
-	// wg counts the loop goroutines and every waiter goroutine; Close waits for all.
+	// wg counts the loop goroutines and every waiter (Unix) or poller (Windows)
+	// goroutine; Close waits for all.
 	wg sync.WaitGroup
 }
 
-// newPortable starts the portable engine and returns its facade. It cannot fail: it opens
-// no descriptor of its own (loops sleep on a channel).
+// newPortable starts the portable engine and returns its facade. On Unix it cannot fail:
+// it opens no descriptor of its own (loops sleep on a channel). On Windows each loop's
+// poller opens a wake-up socket; if one fails, those made before are closed and nothing
+// is left running.
 func newPortable(cfg Config) (*Engine, error) {
 	n, maxPosted := loopSizes(cfg)
 	pe := &portEngine{onPanic: cfg.OnPanic, fds: make(map[int]*portFD)}
 	for i := 0; i < n; i++ {
-		pe.loops = append(pe.loops, newPortLoop(pe, i, maxPosted))
+		l := newPortLoop(pe, i, maxPosted)
+		if err := l.openSys(); err != nil {
+			for _, l := range pe.loops {
+				l.closeSys()
+			}
+			return nil, err
+		}
+		pe.loops = append(pe.loops, l)
 	}
 	startLoops(&pe.wg, pe.loops)
+	for _, l := range pe.loops {
+		l.startSys(&pe.wg)
+	}
 	return &Engine{port: pe}, nil
 }
 
 // close is Engine.Close:
 //
-//  1. Refuse new registrations; deregister every descriptor left and close its duplicate,
-//     which ends its waiters (the owners' descriptors stay open).
-//  2. Stop every loop: each runs what its queue accepted before, once, and exits.
-//  3. Wait for the loops and the waiters, unless called from a loop.
+//  1. Refuse new registrations; deregister every descriptor left and detach it (Unix:
+//     close its duplicate, which ends its waiters; the owners' descriptors stay open).
+//  2. Stop every loop (and its poller, on Windows): each runs what its queue accepted
+//     before, once, and exits.
+//  3. Wait for the loops, waiters and pollers, unless called from a loop.
 func (e *portEngine) close() error {
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()
@@ -65,7 +81,7 @@ func (e *portEngine) close() error {
 		}
 		e.fdmu.Unlock()
 		for _, f := range left {
-			f.closeFile()
+			f.detach()
 		}
 		stopLoops(e.loops)
 	}

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package engine
 
@@ -8,8 +8,9 @@ import (
 )
 
 // portLoop is one loop of the portable engine: a goroutine, a bounded post queue, a queue
-// of readiness notifications from the waiters, and a timer heap. It sleeps on a channel
-// (parked, holding no P or thread) with a runtime timer for the earliest due timer.
+// of readiness notifications (from the waiters on Unix, from the loop's poller on
+// Windows), and a timer heap. It sleeps on a channel (parked, holding no P or thread)
+// with a runtime timer for the earliest due timer.
 type portLoop struct {
 	e      *portEngine
 	index  int
@@ -30,6 +31,8 @@ type portLoop struct {
 	// direction (portFD.pending), so it is bounded by 2 × registrations.
 	ready      []readyNote
 	readyBatch []readyNote // loop-owned copy of ready, reused
+
+	loopSys // nothing on Unix; the WSAPoll poller on Windows
 }
 
 // readyNote says that a waiter saw an edge in one direction of f.
@@ -91,6 +94,7 @@ func (l *portLoop) wake() {
 func (l *portLoop) requestStop() {
 	l.stop.Store(true)
 	l.wake()
+	l.stopSys()
 }
 
 func (l *portLoop) run() {
@@ -183,9 +187,8 @@ func (l *portLoop) deliver(f *portFD, dir int) {
 		f.h.Writable()
 		return
 	}
-	// The poller does not say whether a hang-up came with the data, so a read edge is
-	// always reported as one that may carry it: the handler reads until EAGAIN or EOF.
-	if hh, ok := f.h.(HangupHandler); ok {
+	hup := f.readHangup() // whether the edge may carry a hang-up (fdSys says)
+	if hh, ok := f.h.(HangupHandler); ok && hup {
 		hh.ReadableHangup()
 	} else {
 		f.h.Readable()

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package engine
 
@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	"golang.org/x/sys/unix"
 )
 
 // These tests always run the portable engine (the other engine tests run it too under
-// GOWSK_ENGINE=portable); they compile on every Unix.
+// GOWSK_ENGINE=portable); they compile on every Unix and on Windows, where the portable
+// engine's readiness comes from WSAPoll (windows_test.go has what only Windows has).
 
 func newPortableEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
@@ -46,23 +46,23 @@ func (r *onLoopRecorder) Writable() { r.check(); r.recorder.Writable() }
 // TestPortableReadinessOnLoop: the first edges arrive without any traffic (as epoll
 // reports a ready descriptor when it is added), data is delivered to Readable on the
 // loop goroutine, every byte written is read (no edge lost while a handler ran), and
-// each registration costs exactly two waiter goroutines until Unregister.
+// each registration costs exactly its waiter goroutines (two on Unix, none on Windows)
+// until Unregister.
 func TestPortableReadinessOnLoop(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 2})
 	a, b := tcpPair(t)
-	defer unix.Close(a)
-	defer unix.Close(b)
+	defer sockClose(a)
+	defer sockClose(b)
 	r := &onLoopRecorder{recorder: newRecorder(a)}
-	f, err := e.Register(a, r)
-	require.NoError(t, err)
+	f := registerHandler(t, e, r.recorder, r)
 	r.loop.Store(f.Loop())
 	waitCh(t, r.writeCh, "initial Writable")
-	require.Equal(t, int64(2), e.Stats().Waiters, "two waiters per registration")
+	require.Equal(t, int64(waitersPerFD), e.Stats().Waiters, "waiters per registration")
 
 	const writes, size = 200, 100
 	msg := make([]byte, size)
 	for i := 0; i < writes; i++ {
-		_, err := unix.Write(b, msg)
+		_, err := sockWrite(b, msg)
 		require.NoError(t, err)
 		if i%50 == 0 {
 			time.Sleep(time.Millisecond) // let some writes land mid-handler, some between
@@ -70,7 +70,7 @@ func TestPortableReadinessOnLoop(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return r.bytes.Load() == writes*size }, hangGuard, time.Millisecond)
 	require.Zero(t, r.off.Load(), "a handler ran off its loop goroutine")
-	require.NoError(t, unix.Close(b))
+	require.NoError(t, sockClose(b))
 	b = -1
 	require.Eventually(t, func() bool { return r.eof.Load() }, hangGuard, time.Millisecond, "the FIN is an edge too")
 	st := e.Stats()
@@ -146,7 +146,7 @@ func (h *blockingHandler) Readable() {
 	defer h.running.Store(false)
 	var buf [64]byte
 	for {
-		if n, _ := unix.Read(h.fd, buf[:]); n <= 0 {
+		if n, _ := sockRead(h.fd, buf[:]); n <= 0 {
 			break
 		}
 	}
@@ -163,18 +163,18 @@ func (h *blockingHandler) Writable() {}
 func TestPortableUnregisterWhileHandlerRuns(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
 	a, b := tcpPair(t)
-	defer unix.Close(b)
+	defer sockClose(b)
 	h := &blockingHandler{fd: a, entered: make(chan struct{}), release: make(chan struct{})}
 	f, err := e.Register(a, h)
 	require.NoError(t, err)
-	_, err = unix.Write(b, []byte("x"))
+	_, err = sockWrite(b, []byte("x"))
 	require.NoError(t, err)
 	waitCh(t, h.entered, "handler entered")
 	fnDone := make(chan struct{})
 	var ranDuringHandler atomic.Bool
 	require.NoError(t, f.UnregisterFunc(func() {
 		ranDuringHandler.Store(h.running.Load())
-		assert.NoError(t, unix.Close(a))
+		assert.NoError(t, sockClose(a))
 		close(fnDone)
 	}))
 	select {
@@ -183,7 +183,7 @@ func TestPortableUnregisterWhileHandlerRuns(t *testing.T) {
 	default:
 	}
 	calls := h.calls.Load()
-	_, err = unix.Write(b, []byte("more"))
+	_, err = sockWrite(b, []byte("more"))
 	require.NoError(t, err)
 	close(h.release)
 	waitCh(t, fnDone, "fn after the handler")
@@ -195,65 +195,18 @@ func TestPortableUnregisterWhileHandlerRuns(t *testing.T) {
 }
 
 // TestPortableResetOnClose: SO_LINGER {1, 0} and UnregisterCloseFunc closing the owner's
-// descriptor reset the connection: the engine's duplicate is closed first, so the
-// owner's close drops the last reference and the peer sees a reset, not a FIN.
+// descriptor reset the connection: on Unix the engine's duplicate is closed first, on
+// Windows there is none, so the owner's close drops the last reference and the peer sees
+// a reset, not a FIN.
 func TestPortableResetOnClose(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
 	a, b := tcpPair(t)
-	defer unix.Close(b)
+	defer sockClose(b)
 	f, err := e.Register(a, newRecorder(a))
 	require.NoError(t, err)
-	require.NoError(t, unix.SetsockoptLinger(a, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}))
-	require.NoError(t, f.UnregisterCloseFunc(func() { assert.NoError(t, unix.Close(a)) }))
-	require.NoError(t, unix.SetNonblock(b, false))
-	var buf [8]byte
-	_, err = unix.Read(b, buf[:])
-	require.ErrorIs(t, err, unix.ECONNRESET, "the peer sees a reset")
-}
-
-// TestPortableRegisterRules: bad input, a double registration (EEXIST), a number reused
-// after the owner closed it without unregistering (the dead registration is retired),
-// and a descriptor the poller cannot watch.
-func TestPortableRegisterRules(t *testing.T) {
-	e := newPortableEngine(t, Config{Loops: 1})
-	_, err := e.Register(-1, newRecorder(0))
-	require.ErrorIs(t, err, ErrBadFD)
-	_, err = e.Register(0, nil)
-	require.ErrorIs(t, err, ErrBadFD)
-
-	a, b := tcpPair(t)
-	defer unix.Close(b)
-	f1, err := e.Register(a, newRecorder(a))
-	require.NoError(t, err)
-	_, err = e.Register(a, newRecorder(a))
-	require.ErrorIs(t, err, unix.EEXIST, "double registration")
-	require.Equal(t, f1.Loop(), e.LoopOf(a))
-
-	// Owner bug: close while registered, then a new socket under the same number.
-	require.NoError(t, unix.Close(a))
-	c, d := tcpPair(t)
-	defer unix.Close(d)
-	require.NoError(t, unix.Dup2(c, a))
-	require.NoError(t, unix.Close(c))
-	fresh := newRecorder(a)
-	f2, err := e.Register(a, fresh)
-	require.NoError(t, err, "a reused number retires the dead registration")
-	require.ErrorIs(t, f1.Unregister(), ErrNotRegistered)
-	_, err = unix.Write(d, []byte("ok"))
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { return fresh.bytes.Load() == 2 }, hangGuard, time.Millisecond)
-	require.Equal(t, int64(1), e.Stats().Registered)
-	require.Eventually(t, func() bool { return e.Stats().Waiters == 2 }, hangGuard, time.Millisecond,
-		"the retired registration's waiters end")
-	require.NoError(t, f2.UnregisterCloseFunc(func() { assert.NoError(t, unix.Close(a)) }))
-
-	var p [2]int
-	require.NoError(t, unix.Pipe(p[:]))
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
-	_, err = e.Register(p[0], newRecorder(p[0]))
-	require.ErrorIs(t, err, ErrBadFD, "a blocking descriptor is not pollable")
-	requireNoWaiters(t, e)
+	require.NoError(t, setLingerZero(a))
+	require.NoError(t, f.UnregisterCloseFunc(func() { assert.NoError(t, sockClose(a)) }))
+	require.NoError(t, peerReset(b), "the peer sees a reset")
 }
 
 // TestPortableCloseStopsAllGoroutines: Close deregisters what is left (the owners'
@@ -273,10 +226,10 @@ func TestPortableCloseStopsAllGoroutines(t *testing.T) {
 	}
 	defer func() {
 		for _, fd := range fds {
-			unix.Close(fd)
+			sockClose(fd)
 		}
 	}()
-	require.Equal(t, int64(8), e.Stats().Waiters)
+	require.Equal(t, int64(4*waitersPerFD), e.Stats().Waiters)
 	l := regs[0].Loop()
 	tm := l.AfterFunc(time.Hour, func() {})
 	var ran atomic.Bool
@@ -299,7 +252,7 @@ func TestPortableCloseStopsAllGoroutines(t *testing.T) {
 	_, err = e.Register(fds[1], newRecorder(fds[1]))
 	require.ErrorIs(t, err, ErrClosed)
 	require.False(t, l.Post(func() {}))
-	_, err = unix.Write(fds[1], []byte("x"))
+	_, err = sockWrite(fds[1], []byte("x"))
 	require.NoError(t, err, "the engine never closes an owner's descriptor")
 }
 
@@ -323,17 +276,17 @@ func TestPortableChurn(t *testing.T) {
 				g := &guarded{fd: a, late: &late, reads: &reads}
 				f, err := e.Register(a, g)
 				if !assert.NoError(t, err) {
-					unix.Close(a)
-					unix.Close(b)
+					sockClose(a)
+					sockClose(b)
 					return
 				}
-				_, _ = unix.Write(b, []byte("ping"))
+				_, _ = sockWrite(b, []byte("ping"))
 				assert.NoError(t, f.UnregisterCloseFunc(func() {
 					g.closed.Store(true)
 					fns.Add(1)
-					assert.NoError(t, unix.Close(a))
+					assert.NoError(t, sockClose(a))
 				}))
-				unix.Close(b)
+				sockClose(b)
 			}
 		}()
 	}

@@ -1,15 +1,15 @@
-//go:build linux
+//go:build unix || windows
 
 package engine
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
 // hupRecorder is a recorder that also implements HangupHandler.
@@ -30,19 +30,21 @@ func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
 	e := newEngine(t, Config{Loops: 1})
 
 	a, b := tcpPair(t)
-	defer unix.Close(b)
-	f, err := e.Register(a, newRecorder(a))
+	defer sockClose(b)
+	ra := newRecorder(a)
+	f, err := e.Register(a, ra)
 	require.NoError(t, err)
+	waitCh(t, ra.writeCh, "initial Writable")
 	barrier(t, f.Loop())
 	ran := false
 	require.NoError(t, f.UnregisterFunc(func() {
 		ran = true
-		assert.NoError(t, unix.Close(a))
+		assert.NoError(t, sockClose(a))
 	}))
 	require.True(t, ran, "idle FD: fn ran inline")
 
 	c, d := tcpPair(t)
-	defer unix.Close(d)
+	defer sockClose(d)
 	rec := newRecorder(c)
 	var inHandler, ranInside atomic.Bool
 	fnDone := make(chan struct{})
@@ -54,7 +56,7 @@ func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
 		inHandler.Store(true)
 		assert.NoError(t, g.Load().UnregisterFunc(func() {
 			ranInside.Store(inHandler.Load())
-			assert.NoError(t, unix.Close(c))
+			assert.NoError(t, sockClose(c))
 			close(fnDone)
 		}))
 		inHandler.Store(false)
@@ -62,35 +64,34 @@ func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
 	gf, err := e.Register(c, rec)
 	require.NoError(t, err)
 	g.Store(gf)
-	_, err = unix.Write(d, []byte("x"))
+	_, err = sockWrite(d, []byte("x"))
 	require.NoError(t, err)
 	waitCh(t, fnDone, "UnregisterFunc from the handler")
 	require.False(t, ranInside.Load(), "fn ran while the FD's handler was still running")
 }
 
 // TestHangupHandler: an edge that carries the peer's FIN calls ReadableHangup; a plain
-// data edge calls Readable (epoll; the portable engine reports every read edge as one
-// that may carry a hang-up).
+// data edge calls Readable (epoll and Windows, where POLLHUP says it; the portable engine
+// on Unix reports every read edge as one that may carry a hang-up).
 func TestHangupHandler(t *testing.T) {
 	e := newEngine(t, Config{Loops: 1})
 	a, b := tcpPair(t)
 	h := &hupRecorder{recorder: newRecorder(a)}
-	f, err := e.Register(a, h)
-	require.NoError(t, err)
-	_, err = unix.Write(b, []byte("data"))
+	f := registerHandler(t, e, h.recorder, h)
+	_, err := sockWrite(b, []byte("data"))
 	require.NoError(t, err)
 	waitCh(t, h.readCh, "data edge")
-	if e.Portable() {
+	if e.Portable() && runtime.GOOS != "windows" {
 		// The poller does not tell a hang-up from data: every read edge is reported as
 		// one that may carry it.
 		require.Equal(t, h.readable.Load(), h.hangups.Load(), "portable: every read edge is ReadableHangup")
 	} else {
 		require.Zero(t, h.hangups.Load(), "a data edge is not a hang-up")
 	}
-	require.NoError(t, unix.Close(b))
+	require.NoError(t, sockClose(b))
 	require.Eventually(t, func() bool { return h.eof.Load() }, hangGuard, time.Millisecond)
-	require.Positive(t, h.hangups.Load(), "the FIN came with EPOLLRDHUP")
-	require.NoError(t, f.UnregisterFunc(func() { assert.NoError(t, unix.Close(a)) }))
+	require.Positive(t, h.hangups.Load(), "the FIN came with EPOLLRDHUP (POLLHUP)")
+	require.NoError(t, f.UnregisterFunc(func() { assert.NoError(t, sockClose(a)) }))
 }
 
 // TestUnregisterCloseFunc: the variant that leaves the epoll set to close(2) runs fn
@@ -99,30 +100,31 @@ func TestHangupHandler(t *testing.T) {
 func TestUnregisterCloseFunc(t *testing.T) {
 	e := newEngine(t, Config{Loops: 1})
 	a, b := tcpPair(t)
-	defer unix.Close(b)
+	defer sockClose(b)
 	rec := newRecorder(a)
 	f, err := e.Register(a, rec)
 	require.NoError(t, err)
+	waitCh(t, rec.writeCh, "initial Writable")
 	barrier(t, f.Loop())
 	ran := false
 	require.NoError(t, f.UnregisterCloseFunc(func() {
 		ran = true
-		assert.NoError(t, unix.Close(a))
+		assert.NoError(t, sockClose(a))
 	}))
 	require.True(t, ran)
 	require.ErrorIs(t, f.Unregister(), ErrNotRegistered)
 	calls := rec.readable.Load() + rec.writable.Load()
-	_, _ = unix.Write(b, []byte("late")) // may fail: a is gone
+	_, _ = sockWrite(b, []byte("late")) // may fail: a is gone
 	c, d := tcpPair(t)
-	defer unix.Close(d)
+	defer sockClose(d)
 	rec2 := newRecorder(c)
 	g, err := e.Register(c, rec2)
 	require.NoError(t, err, "the number (possibly reused) registers again")
-	_, err = unix.Write(d, []byte("x"))
+	_, err = sockWrite(d, []byte("x"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return rec2.bytes.Load() == 1 }, hangGuard, time.Millisecond)
 	barrier(t, f.Loop())
 	require.Equal(t, calls, rec.readable.Load()+rec.writable.Load(), "no handler call after UnregisterCloseFunc")
 	require.EqualValues(t, 1, e.Stats().Registered)
-	require.NoError(t, g.UnregisterCloseFunc(func() { assert.NoError(t, unix.Close(c)) }))
+	require.NoError(t, g.UnregisterCloseFunc(func() { assert.NoError(t, sockClose(c)) }))
 }
