@@ -9,17 +9,20 @@ import (
 	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
-// osFamily maps a WSK address family (Windows numbering, or the OS's own AF_INET6:
-// Linux's 10) to the OS's; 0 for an unsupported family.
+// osFamily maps a WSK address family (Windows numbering; for IPv6 also Linux's 10 and
+// the OS's own AF_INET6) to the OS's; 0 for an unsupported family.
 func osFamily(family int) int {
 	switch {
 	case family == AFInet:
 		return sock.AFInet
-	case family == AFInet6 || family == sock.AFInet6:
+	case family == AFInet6 || family == afInet6Linux || family == sock.AFInet6:
 		return sock.AFInet6
 	}
 	return 0
 }
+
+// afInet6Linux is Linux's AF_INET6, which WskSocket takes on every OS (package doc).
+const afInet6Linux = 10
 
 // familyOf is the OS family an address needs (IPv4 for v4 and v4-mapped addresses).
 func familyOf(a netip.AddrPort) int {

@@ -96,11 +96,25 @@ func Writev(fd int, segs [][]byte) (int, error) {
 		}
 		r, _, e := syscall.SyscallN(procSend.Addr(), uintptr(fd), uintptr(p), uintptr(ioLen(b)), 0)
 		if failed(r) {
-			return 0, errnoErr(e)
+			return 0, sendErr(e)
 		}
 		return int(int32(r)), nil
 	}
-	return sendBuffers(fd, segs, nil, 0)
+	n, err := sendBuffers(fd, segs, nil, 0)
+	if err == windows.WSAESHUTDOWN {
+		err = windows.WSAECONNRESET
+	}
+	return n, err
+}
+
+// sendErr is errnoErr for a send on a connection, where WSAESHUTDOWN means a reset: the
+// provider never sends after its own Shutdown, and Wine reports a send on a connection the
+// peer reset as WSAESHUTDOWN (it maps Linux's EPIPE, a reset there too, to it).
+func sendErr(e syscall.Errno) error {
+	if e == windows.WSAESHUTDOWN {
+		return windows.WSAECONNRESET
+	}
+	return errnoErr(e)
 }
 
 // sendBuffers is WSASendTo of the segments (WSASend when rsa is nil).
