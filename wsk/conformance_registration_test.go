@@ -217,6 +217,7 @@ func TestConformanceDeregisterWaitsForResolverIRPs(t *testing.T) {
 // the IRP completes it with STATUS_CANCELLED and no socket, the provider destroys the
 // socket it made, and Deregister returns (invariant 4, pending provider-level IRP).
 func TestConformanceDeregisterWaitsForPendingSocketConnect(t *testing.T) {
+	requireFixture(t, fixStuckConnect)
 	r, npi := newReg(t)
 	addr := stuckConnectTarget(t, "tcp4")
 	p := start(t, 1, func(i *irp.IRP) irp.Status {

@@ -460,6 +460,7 @@ func TestDeadSocket(t *testing.T) {
 // is told with a NULL list, once, after any running call returned (invariants 32, 37),
 // and calls answer STATUS_FILE_FORCED_CLOSED.
 func TestDeadSocketRealPath(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	for _, mode := range []string{"idle", "running, accepts", "running, refuses"} {
 		lists := make(chan *dispatch.DataIndication, 8)
@@ -518,6 +519,7 @@ func TestListenerConnEventsStay(t *testing.T) {
 // TestDeadSocketPendingReceive: a WskReceive waiting when the transport dies completes
 // with STATUS_FILE_FORCED_CLOSED and the socket is dead (invariant 37), events or not.
 func TestDeadSocketPendingReceive(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	ws, _ := connect(t, npi)
 	p := recv(t, ws, make([]byte, 4), 0)
@@ -532,6 +534,7 @@ func TestDeadSocketPendingReceive(t *testing.T) {
 // TestDeadSocketPendingSend: a WskSend waiting for buffer space when the transport dies
 // completes with STATUS_FILE_FORCED_CLOSED, and the socket is dead.
 func TestDeadSocketPendingSend(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	ws, _ := connect(t, npi)
 	p := send(t, ws, make([]byte, 32<<20)) // the peer does not read: it cannot all fit

@@ -118,6 +118,7 @@ func TestDatagramEnableNeedsBind(t *testing.T) {
 // STATUS_FILE_FORCED_CLOSED until the socket is closed, and the list the application kept cannot be
 // released.
 func TestDatagramDeadSocket(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	lists := make(chan *dispatch.DatagramIndication, 8)
 	proceed := make(chan struct{})
@@ -151,6 +152,7 @@ func TestDatagramDeadSocket(t *testing.T) {
 // TestDatagramDeadPendingReceive: a ReceiveFrom waiting when the transport dies completes
 // with STATUS_FILE_FORCED_CLOSED (no event enabled: nobody to tell otherwise).
 func TestDatagramDeadPendingReceive(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	ws, _ := newDgSocket(t, npi, AFInet6, nil, nil)
 	rf := receiveFrom(t, ws, 8)

@@ -21,8 +21,8 @@ import (
 // still open (connect(AF_UNSPEC), wsk/internal/sock.Reset).
 const resetAtAbort = true
 
-// haveStuckConnect: stuckConnectTarget exists here.
-const haveStuckConnect = true
+// haveFixture: Linux has them all.
+var haveFixture = [...]bool{fixStuckConnect: true, fixKillTransport: true, fixKillListener: true}
 
 // stuckConnectTarget is a listening socket with backlog 0 whose accept queue one filler
 // connection (never accepted) already fills: Linux drops every further SYN, so a connect

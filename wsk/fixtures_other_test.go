@@ -4,32 +4,32 @@ package wsk
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/gowsk/gowsk/dispatch"
 )
 
 // Outside Linux the fixtures of fixtures_linux_test.go do not exist: the tests that need
-// them are skipped.
+// them skip (requireFixture). A full backlog drops SYNs on Linux only (Windows refuses
+// the connection; under Wine the behaviour is Linux's, not Windows's), and no other OS
+// lets a test turn a socket's descriptor into something else under the same number.
+
+// haveFixture: the other Unix systems have killListener (peer_unix_test.go), Windows
+// none.
+var haveFixture = [len(fixtureNames)]bool{fixKillListener: runtime.GOOS != "windows"}
 
 // resetAtAbort: the RST of an abortive disconnect goes out when the descriptor closes
 // (wsk/internal/sock.Reset: no call resets an open connection here).
 const resetAtAbort = false
 
-// haveStuckConnect: stuckConnectTarget skips here; a test that can do without it checks.
-const haveStuckConnect = false
-
-// stuckConnectTarget: a full backlog drops SYNs on Linux only (Windows refuses the
-// connection, and under Wine the behaviour is Linux's, not Windows's).
 func stuckConnectTarget(t *testing.T, _ string) netip.AddrPort {
 	t.Helper()
-	t.Skip("needs a connect that stays pending: a SYN-dropping listener (Linux)")
+	missingFixture(t, fixStuckConnect)
 	return netip.AddrPort{}
 }
 
-// killTransport: no other OS lets a test turn a socket's descriptor into something else
-// under the same number (Linux: dup3 of an epoll descriptor).
 func killTransport(t *testing.T, _ *dispatch.Socket) {
 	t.Helper()
-	t.Skip("needs a descriptor that stops being a socket (dup3, Linux)")
+	missingFixture(t, fixKillTransport)
 }

@@ -191,6 +191,7 @@ func TestInvariantStickyErrors(t *testing.T) {
 // socket aborted (the kernel's connect cannot be taken back): the IRP completes with
 // STATUS_CANCELLED and every later call fails with STATUS_CONNECTION_ABORTED.
 func TestInvariantStickyAfterCancelledConnect(t *testing.T) {
+	requireFixture(t, fixStuckConnect)
 	r, npi := newReg(t)
 	addr := stuckConnectTarget(t, "tcp4")
 	ws := newConnSocket(t, npi, AFInet)
@@ -493,6 +494,7 @@ func TestInvariantLoggerReceivesDiagnostics(t *testing.T) {
 // conditional-accept listener dies, WskInspectEvent is called once with a NULL
 // InspectID, and every later call fails with STATUS_FILE_FORCED_CLOSED until close.
 func TestInvariantConditionalListenerDead(t *testing.T) {
+	requireFixture(t, fixKillListener)
 	r, npi := newReg(t)
 	ids := make(chan *dispatch.InspectID, 4)
 	cd := &dispatch.ClientListenDispatch{
@@ -529,6 +531,7 @@ func TestInvariantConditionalListenerDead(t *testing.T) {
 // an accept callback is running. The NULL-socket accept event cannot run then (accept
 // calls are serial); it must come once that callback has returned, and only once.
 func TestInvariantListenerDiesDuringAcceptEvent(t *testing.T) {
+	requireFixture(t, fixKillListener)
 	r, npi := newReg(t)
 	offered := make(chan *dispatch.Socket, 4)
 	release := make(chan struct{})
@@ -813,8 +816,7 @@ func TestInvariantConnectionStateMachine(t *testing.T) {
 			if !res.reset {
 				// It read our FIN first; the reset shows on its next write.
 				require.True(t, res.eof)
-				_, err := c.Write([]byte("x"))
-				require.True(t, isReset(err) || err == nil && pollsReset(c), "round %d: the peer saw a reset (%v)", round, err)
+				require.NoError(t, writeSeesReset(t, c), "round %d: the peer saw a reset", round)
 			}
 			seen["close abortive"]++
 		}

@@ -191,6 +191,7 @@ func TestIRPExactlyOnceAllPaths(t *testing.T) {
 	})
 
 	t.Run("Accept", func(t *testing.T) {
+		requireFixture(t, fixKillListener)
 		r, npi := newReg(t)
 		unbound := newListenSock(t, npi, nil, nil)
 		rlPath{p: startAccept(t, unbound, nil, nil).pcall, want: []irp.Status{irp.InvalidDeviceState}}.check(t)
@@ -225,6 +226,7 @@ func TestIRPExactlyOnceAllPaths(t *testing.T) {
 	})
 
 	t.Run("Connect", func(t *testing.T) {
+		requireFixture(t, fixStuckConnect)
 		r, npi := newReg(t)
 		var sockets []*dispatch.Socket
 		// sync failure: not bound.

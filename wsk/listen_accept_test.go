@@ -181,6 +181,7 @@ func TestAcceptInheritance(t *testing.T) {
 // Invariant 37: a listener that dies fails its calls with STATUS_FILE_FORCED_CLOSED and
 // tells the accept event with a nil socket.
 func TestListenerDead(t *testing.T) {
+	requireFixture(t, fixKillListener)
 	r, npi := newReg(t)
 	ev := newAcceptEvents(t, irp.Success, nil)
 	ls := newListenSock(t, npi, "listener-ctx", ev.table())

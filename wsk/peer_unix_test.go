@@ -4,6 +4,7 @@ package wsk
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"syscall"
 	"testing"
@@ -22,6 +23,18 @@ func isReset(err error) bool {
 
 // pollsReset: here a read or write reports a reset itself (isReset); an EOF is a FIN.
 func pollsReset(net.Conn) bool { return false }
+
+// writeSeesReset writes one byte to c, the peer of a connection the provider reset after
+// c read its FIN: the write reports the reset (EPIPE: Linux reports an RST received in
+// CLOSE_WAIT so). Anything else is returned as an error.
+func writeSeesReset(t testing.TB, c net.Conn) error {
+	t.Helper()
+	_, err := c.Write([]byte("x"))
+	if isReset(err) {
+		return nil
+	}
+	return fmt.Errorf("the write after the reset returned %v", err)
+}
 
 // soError reads SO_ERROR of the peer's socket (non-zero after a reset it has not
 // reported yet).

@@ -46,7 +46,7 @@ func TestDeregisterWithManySocketsOpen(t *testing.T) {
 	r, npi := newReg(t)
 	clk := &crClock{}
 	e := &crEnv{t: t, npi: npi, clk: clk, peer: newCRServer(t, 4096)}
-	if haveStuckConnect {
+	if haveFixture[fixStuckConnect] {
 		e.full = stuckConnectTarget(t, "tcp4")
 	}
 

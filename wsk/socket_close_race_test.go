@@ -386,6 +386,9 @@ func TestCloseRacesEveryCall(t *testing.T) {
 	}
 	for _, k := range crKinds() {
 		t.Run(k.name, func(t *testing.T) {
+			if k.name == "connect" {
+				requireFixture(t, fixStuckConnect)
+			}
 			r, npi := newReg(t)
 			e := &crEnv{t: t, npi: npi, clk: &crClock{}, peer: newCRServer(t, 4096), sink: newCRServer(t, 0)}
 			if k.name == "connect" {
@@ -572,7 +575,7 @@ func TestCloseCancelsAllPendingOfEachKind(t *testing.T) {
 	r, npi := newReg(t)
 	clk := &crClock{}
 	e := &crEnv{t: t, npi: npi, clk: clk, peer: newCRServer(t, 4096)}
-	if haveStuckConnect {
+	if haveFixture[fixStuckConnect] {
 		e.full = stuckConnectTarget(t, "tcp4")
 	}
 	base := r.Stats().IRPsCancelled
