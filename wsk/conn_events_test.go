@@ -237,13 +237,7 @@ func TestReceiveEventSerial(t *testing.T) {
 // (invariant 31); with none queued the event gets the bytes.
 func TestReceiveIRPWins(t *testing.T) {
 	r, npi := newReg(t)
-	got := make(chan []byte, 16)
-	cd := &dispatch.ClientConnectionDispatch{
-		ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
-			got <- listBytes(list)
-			return irp.Success
-		},
-	}
+	cd, got := collectEvents()
 	ws, c := evConnect(t, npi, nil, cd)
 	require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
 	b := make([]byte, 3)
@@ -378,13 +372,7 @@ func TestReceiveEventPanicAbortsSocket(t *testing.T) {
 			panic("boom")
 		},
 	}
-	got := make(chan []byte, 16)
-	good := &dispatch.ClientConnectionDispatch{
-		ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
-			got <- listBytes(list)
-			return irp.Success
-		},
-	}
+	good, got := collectEvents()
 	ws1, c1 := evConnect(t, npi, nil, bad)
 	ws2, c2 := evConnect(t, npi, nil, good)
 	require.Equal(t, irp.Success, evSet(ws1, dispatch.EventReceive, nil))

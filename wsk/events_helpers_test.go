@@ -39,6 +39,18 @@ func evSet(ws *dispatch.Socket, mask dispatch.EventMask, i *irp.IRP) irp.Status 
 	return ws.Basic().ControlSocket(ws, dispatch.SetOption, dispatch.SOWskEventCallback, dispatch.SOLSocket, in, nil, nil, i)
 }
 
+// collectEvents is a connection table whose receive event takes every indication and
+// sends a copy of its bytes on the returned channel (buffered for 16).
+func collectEvents() (*dispatch.ClientConnectionDispatch, chan []byte) {
+	got := make(chan []byte, 16)
+	return &dispatch.ClientConnectionDispatch{
+		ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
+			got <- listBytes(list)
+			return irp.Success
+		},
+	}, got
+}
+
 // listBytes copies the bytes of an indication list.
 func listBytes(list *dispatch.DataIndication) []byte {
 	var b []byte

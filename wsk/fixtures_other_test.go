@@ -33,3 +33,9 @@ func killTransport(t *testing.T, _ *dispatch.Socket) {
 	t.Helper()
 	missingFixture(t, fixKillTransport)
 }
+
+// missingFixture fails a test that uses a fixture this OS lacks without requireFixture.
+func missingFixture(t testing.TB, f fixture) {
+	t.Helper()
+	t.Fatalf("the test uses %s, which this OS lacks: call requireFixture first", fixtureNames[f])
+}

@@ -29,9 +29,3 @@ func requireFixture(t testing.TB, f fixture) {
 		t.Skipf("needs %s", fixtureNames[f])
 	}
 }
-
-// missingFixture fails a test that uses a fixture this OS lacks without requireFixture.
-func missingFixture(t testing.TB, f fixture) {
-	t.Helper()
-	t.Fatalf("the test uses %s, which this OS lacks: call requireFixture first", fixtureNames[f])
-}

@@ -42,13 +42,7 @@ func TestReadinessAfterEveryAgain(t *testing.T) {
 	})
 	t.Run("receive event", func(t *testing.T) {
 		r, npi := newReg(t)
-		got := make(chan []byte, rearmRounds)
-		cd := &dispatch.ClientConnectionDispatch{
-			ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
-				got <- listBytes(list)
-				return irp.Success
-			},
-		}
+		cd, got := collectEvents()
 		ws, c := evConnect(t, npi, nil, cd)
 		require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
 		for k := range rearmRounds {

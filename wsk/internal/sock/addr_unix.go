@@ -30,15 +30,3 @@ func toSockaddr(family int, a netip.AddrPort) (unix.Sockaddr, error) {
 	}
 	return nil, unix.EINVAL
 }
-
-// fromSockaddr converts back, unmapping v4-mapped addresses; the zero value for anything
-// but IPv4 and IPv6.
-func fromSockaddr(sa unix.Sockaddr) netip.AddrPort {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(sa.Port))
-	}
-	return netip.AddrPort{}
-}

@@ -75,11 +75,7 @@ func SendTo(fd, family int, segs [][]byte, a netip.AddrPort) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(segs) <= 1 {
-		var p []byte // no segment: an empty datagram
-		if len(segs) == 1 {
-			p = segs[0]
-		}
+	if p, ok := single(segs); ok {
 		return ignoringEINTR(func() (int, error) { return unix.SendmsgN(fd, p, nil, to, msgNoSignal) })
 	}
 	return ignoringEINTR(func() (int, error) { return unix.SendmsgBuffers(fd, segs, nil, to, msgNoSignal) })

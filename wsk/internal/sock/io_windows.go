@@ -191,14 +191,15 @@ func SendTo(fd, family int, segs [][]byte, a netip.AddrPort) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(segs) > 1 {
+	b, ok := single(segs)
+	if !ok {
 		return sendBuffers(fd, segs, &rsa, salen)
 	}
-	var p unsafe.Pointer // no segment: an empty datagram
-	n := 0
-	if len(segs) == 1 && len(segs[0]) > 0 {
-		p, n = unsafe.Pointer(&segs[0][0]), ioLen(segs[0])
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
 	}
+	n := ioLen(b)
 	r, _, e := syscall.SyscallN(procSendto.Addr(), uintptr(fd), uintptr(p), uintptr(n), 0,
 		uintptr(unsafe.Pointer(&rsa)), uintptr(salen))
 	if failed(r) {

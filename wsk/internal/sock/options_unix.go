@@ -25,35 +25,20 @@ func optName(o Option) (level, name int) {
 	return 0, -1
 }
 
-// Supported reports whether the OS has o at all (the keep-alive timing is not settable
-// per socket everywhere).
-func Supported(o Option) bool {
-	_, name := optName(o)
-	return name >= 0
-}
+// errNoOption is GetInt's and SetInt's answer for an option the OS does not have.
+const errNoOption = unix.ENOPROTOOPT
 
-// GetInt reads o. The buffer sizes are halved: Linux reports twice the value set (its
+var getsockoptInt, setsockoptInt = unix.GetsockoptInt, unix.SetsockoptInt
+
+// bufferSize is a buffer size as read, halved: Linux reports twice the value set (its
 // bookkeeping overhead), Winsock does not.
-func GetInt(fd int, o Option) (int, error) {
-	level, name := optName(o)
-	if name < 0 {
-		return 0, unix.ENOPROTOOPT
-	}
-	v, err := unix.GetsockoptInt(fd, level, name)
-	if o == OptSndBuf || o == OptRcvBuf {
-		v /= 2
-	}
-	return v, err
-}
+func bufferSize(v int) int { return v / 2 }
 
-// SetInt sets o to v.
-func SetInt(fd int, o Option, v int) error {
-	level, name := optName(o)
-	if name < 0 {
-		return unix.ENOPROTOOPT
-	}
-	return unix.SetsockoptInt(fd, level, name, v)
-}
+// optErr is the error of an option call as it is.
+func optErr(_ Option, err error) error { return err }
+
+// soError reads SO_ERROR.
+func soError(fd int) (int, error) { return unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR) }
 
 // ReceiveQueue is the number of bytes waiting in the socket's receive queue.
 func ReceiveQueue(fd int) (int, error) { return unix.IoctlGetInt(fd, ioctlInq) }

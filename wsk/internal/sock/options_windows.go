@@ -21,7 +21,7 @@ func optName(o Option) (level, name int) {
 	case OptRcvBuf:
 		return windows.SOL_SOCKET, windows.SO_RCVBUF
 	case OptError:
-		return windows.SOL_SOCKET, soError
+		return windows.SOL_SOCKET, soErrorOpt
 	case OptNoDelay:
 		return windows.IPPROTO_TCP, windows.TCP_NODELAY
 	case OptKeepIdle:
@@ -32,29 +32,23 @@ func optName(o Option) (level, name int) {
 	return 0, -1
 }
 
-// Supported reports whether the OS has o at all.
-func Supported(o Option) bool {
-	_, name := optName(o)
-	return name >= 0
+// errNoOption is GetInt's and SetInt's answer for an option the OS does not have.
+const errNoOption = windows.WSAENOPROTOOPT
+
+func getsockoptInt(fd, level, name int) (int, error) {
+	return windows.GetsockoptInt(windows.Handle(fd), level, name)
 }
 
-// GetInt reads o (the buffer sizes as set: Winsock does not double them).
-func GetInt(fd int, o Option) (int, error) {
-	level, name := optName(o)
-	if name < 0 {
-		return 0, windows.WSAENOPROTOOPT
-	}
-	v, err := windows.GetsockoptInt(windows.Handle(fd), level, name)
-	return v, optErr(o, err)
+func setsockoptInt(fd, level, name, v int) error {
+	return windows.SetsockoptInt(windows.Handle(fd), level, name, v)
 }
 
-// SetInt sets o to v.
-func SetInt(fd int, o Option, v int) error {
-	level, name := optName(o)
-	if name < 0 {
-		return windows.WSAENOPROTOOPT
-	}
-	return optErr(o, windows.SetsockoptInt(windows.Handle(fd), level, name, v))
+// bufferSize is a buffer size as read: as set (Winsock does not double them).
+func bufferSize(v int) int { return v }
+
+// soError reads SO_ERROR.
+func soError(fd int) (int, error) {
+	return windows.GetsockoptInt(windows.Handle(fd), windows.SOL_SOCKET, soErrorOpt)
 }
 
 // optErr is errors.ErrUnsupported for a keep-alive timing option the stack does not

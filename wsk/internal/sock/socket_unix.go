@@ -56,23 +56,6 @@ func Connect(fd, family int, a netip.AddrPort) error {
 	return unix.Connect(fd, sa)
 }
 
-// ConnectResult reports how a nonblocking connect ended: done is false while it is still
-// in progress (a writable report that came early), else err is its outcome (nil:
-// connected; the socket's SO_ERROR, or the error of reading it).
-func ConnectResult(fd int) (done bool, err error) {
-	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	switch {
-	case err != nil:
-		return true, err
-	case soerr != 0:
-		return true, unix.Errno(soerr)
-	}
-	if _, err := PeerAddr(fd); err == unix.ENOTCONN {
-		return false, nil
-	}
-	return true, nil
-}
-
 // Shutdown shuts the write side of a connection down: the peer gets FIN.
 func Shutdown(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
 

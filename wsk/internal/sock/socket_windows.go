@@ -22,12 +22,12 @@ const (
 
 // Winsock numbers golang.org/x/sys/windows does not name.
 const (
-	fionbio   = 0x8004667e // _IOW('f', 126, u_long)
-	fionread  = 0x4004667f // _IOR('f', 127, u_long)
-	soError   = 0x1007
-	soType    = 0x1008
-	sdSend    = 1
-	invalidFD = ^uintptr(0) // INVALID_SOCKET
+	fionbio    = 0x8004667e // _IOW('f', 126, u_long)
+	fionread   = 0x4004667f // _IOR('f', 127, u_long)
+	soErrorOpt = 0x1007
+	soType     = 0x1008
+	sdSend     = 1
+	invalidFD  = ^uintptr(0) // INVALID_SOCKET
 )
 
 // Socket creates a nonblocking socket that no child process inherits
@@ -115,23 +115,6 @@ func Listen(fd int) error { return windows.Listen(windows.Handle(fd), windows.SO
 // which lets a listener bind a port whose old connections sit in TIME_WAIT. SO_REUSEADDR
 // means something else there (another socket may take over a port in use) and is not set.
 func PrepareListener(int) error { return nil }
-
-// ConnectResult reports how a nonblocking connect ended: done is false while it is still
-// in progress, else err is its outcome (nil: connected; SO_ERROR, or the error of reading
-// it).
-func ConnectResult(fd int) (done bool, err error) {
-	soerr, err := windows.GetsockoptInt(windows.Handle(fd), windows.SOL_SOCKET, soError)
-	switch {
-	case err != nil:
-		return true, err
-	case soerr != 0:
-		return true, syscall.Errno(soerr)
-	}
-	if _, err := PeerAddr(fd); err == windows.WSAENOTCONN {
-		return false, nil
-	}
-	return true, nil
-}
 
 // Accept takes a connection from the listener's queue and returns it with the peer's
 // address. The new socket inherits the listener's properties, nonblocking among them
