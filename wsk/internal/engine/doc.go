@@ -83,7 +83,8 @@
 // rules, built on Go's runtime network poller (epoll, kqueue, event ports:
 // whatever the OS has) instead of an epoll set of its own. It is the only
 // engine outside Linux, and runs on Linux too, so that one test suite runs
-// on both (GOWSK_ENGINE=portable).
+// on both (GOWSK_ENGINE=portable). On Windows its readiness comes from
+// WSAPoll instead ("The Windows engine" below); what follows is Unix.
 //
 // Register duplicates the descriptor (F_DUPFD_CLOEXEC) and wraps the
 // duplicate in an *os.File, which registers it with the poller. Two waiter
@@ -140,13 +141,79 @@
 // still high at the next wait. Every read and write path of the owner calls
 // them after EAGAIN; the edge-triggered engines make them no-ops.
 //
+// Three consequences for the owner. A HangupHandler that skips the read
+// after a short one (a plain Readable: no hang-up came with the data) has
+// met its EAGAIN there and rearms. A read that found the end of the stream
+// or an error needs no rearm: nothing more is to be read. And a handler
+// call may come before Register has returned the FD (the first readiness
+// is reported at once): an owner that meets EAGAIN in that call before it
+// holds the FD rearms once it does (a direction still watched costs one
+// load), or registers from the loop goroutine (Post), where no handler of
+// that loop runs before it has stored the FD.
+//
+// # The Windows engine
+//
+// On Windows the portable engine takes its readiness from WSAPoll. Go's
+// runtime poller cannot watch an arbitrary socket handle there (its sockets
+// complete through an I/O completion port; net.FileConn is unsupported and
+// RawConn.Write waits for no readiness), so each loop has a poller
+// goroutine of its own, blocked in WSAPoll without a timeout over the
+// watched directions of the loop's sockets and a wake-up socket (UDP,
+// bound to 127.0.0.1, connected to itself). Register, a rearm of a
+// direction the poller no longer watches and Close send it a datagram when
+// it sleeps, so that it builds its array again. It reports each direction
+// once (POLLRDNORM is Readable, POLLWRNORM Writable) and watches it again
+// after the rearm; a socket with no direction watched is left out of the
+// array, because POLLHUP, POLLERR and POLLNVAL come back even for a socket
+// that asks for nothing. POLLHUP and POLLERR report every watched
+// direction (a reset or a failed connect concerns the writer too), and the
+// read report then goes to ReadableHangup; without them a read report is a
+// plain Readable, so the hang-up edges of the epoll engine hold here too.
+// The poller hands the reports of one WSAPoll to the loop in one batch; the
+// loop, posts, timers, Unregister and UnregisterFunc are the portable
+// engine's, with the same guarantees.
+//
+// Ownership: there is no duplicate on Windows. The engine watches the
+// owner's handle and never closes it; the owner's closesocket after
+// Unregister (UnregisterCloseFunc's fn) is the last close, so SO_LINGER
+// {1, 0} resets the connection. Closing a registered socket without
+// Unregister is a bug the engine sees only while the handle value is
+// unused: WSAPoll answers POLLNVAL, counted in Stats.StaleEvents, and the
+// socket is no longer watched (the registration stays until Unregister).
+// Windows reuses handle values at once, so a value registered again
+// retires the old registration rather than being refused. Handles are
+// uintptr but Register takes an int: Windows keeps handle values 32 bits
+// significant (32- and 64-bit processes share them), so anything outside
+// 0..2^32-1 is ErrBadFD, as is a handle that is not a socket.
+//
+// What it costs, compared with epoll:
+//
+//   - Each WSAPoll passes the whole array of the loop's watched sockets
+//     and scans it on return: O(n) per wait in the number of watched
+//     sockets, where epoll_wait costs O(ready).
+//   - One poller goroutine per loop, whose OS thread stays in the system
+//     call while it waits (the runtime hands its P to another thread).
+//   - Readiness takes a hand-off: the poller wakes, queues the reports and
+//     wakes the loop, as the Unix waiters do.
+//   - No edge comes without its rearm: when the poller sleeps, a rearm
+//     that watches a direction again costs a datagram send and a WSAPoll
+//     turn (build, wait, drain). A busy connection pays this per EAGAIN.
+//   - Unregister does not wake the poller: a WSAPoll in progress may still
+//     hold the socket until the owner's closesocket ends it (POLLNVAL,
+//     dropped as unregistered) or another wake-up comes.
+//
+// WSAPoll on Windows before Windows 10 version 2004 does not report a
+// failed non-blocking connect (no POLLERR, no POLLHUP): a connect to a
+// closed port then ends only by its timeout there, not with
+// STATUS_CONNECTION_REFUSED. Later versions, and Wine, report POLLERR.
+//
 // # Platforms
 //
 // Linux has both engines (epoll is the default). The other Unix systems
-// have the portable engine (macOS, FreeBSD, the other BSDs). On Windows,
-// Plan 9, js and wasip1 the package compiles but New returns
-// ErrUnsupported ("engine: unsupported OS"), and the provider's Register
-// fails with STATUS_NOT_SUPPORTED: Windows has no readiness model on raw
-// sockets that the runtime poller exposes (its sockets complete through
-// I/O completion ports), so neither engine applies.
+// have the portable engine on the runtime poller (macOS, FreeBSD, the
+// other BSDs), and Windows has it on WSAPoll (above); Config.Portable is
+// implied outside Linux. On Plan 9, js and wasip1 the package compiles
+// but New returns ErrUnsupported ("engine: unsupported OS"), and the
+// provider's Register fails with STATUS_NOT_SUPPORTED: they have no
+// readiness model on raw sockets at all.
 package engine

@@ -119,9 +119,6 @@ func (f *portFD) detach() {
 	}
 }
 
-// rearm does nothing: the runtime poller takes its edges from the kernel.
-func (f *portFD) rearm(int) {}
-
 // readHangup reports whether the read edge being delivered may carry a hang-up: always,
 // as the poller does not say (the handler reads until EAGAIN or EOF).
 func (f *portFD) readHangup() bool { return true }

@@ -67,19 +67,6 @@ func (l *portLoop) post(fn func()) bool {
 	return true
 }
 
-// notify queues a readiness note from a waiter goroutine. The caller won the FD's
-// pending flag for dir, so the note is the only one of its kind in the queue.
-func (l *portLoop) notify(f *portFD, dir int) {
-	l.posts.mu.Lock()
-	if l.posts.closed {
-		l.posts.mu.Unlock()
-		return
-	}
-	l.ready = append(l.ready, readyNote{f: f, dir: dir})
-	l.posts.mu.Unlock()
-	l.wake()
-}
-
 // wake makes a sleeping (or about to sleep) loop return from sleep.
 func (l *portLoop) wake() {
 	if l.sleeping.Load() && l.wakePending.CompareAndSwap(false, true) {

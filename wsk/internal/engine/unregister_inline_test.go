@@ -23,6 +23,18 @@ func (h *hupRecorder) ReadableHangup() {
 	h.recorder.Readable()
 }
 
+// registerIdle registers a recorder for fd and waits until its first report (the
+// Writable of a connected socket) has been handled: no handler of the FD runs afterwards
+// until new readiness comes.
+func registerIdle(t *testing.T, e *Engine, fd int) (*FD, *recorder) {
+	t.Helper()
+	r := newRecorder(fd)
+	f := registerRec(t, e, r)
+	waitCh(t, r.writeCh, "initial Writable")
+	barrier(t, f.Loop())
+	return f, r
+}
+
 // TestUnregisterFuncInlineWhenIdle: with no handler of the FD running, UnregisterFunc
 // runs fn on the caller before it returns (no hand-off to the loop); from inside the
 // FD's own handler, fn runs only after that handler returned, on the loop.
@@ -31,11 +43,7 @@ func TestUnregisterFuncInlineWhenIdle(t *testing.T) {
 
 	a, b := tcpPair(t)
 	defer sockClose(b)
-	ra := newRecorder(a)
-	f, err := e.Register(a, ra)
-	require.NoError(t, err)
-	waitCh(t, ra.writeCh, "initial Writable")
-	barrier(t, f.Loop())
+	f, _ := registerIdle(t, e, a)
 	ran := false
 	require.NoError(t, f.UnregisterFunc(func() {
 		ran = true
@@ -101,11 +109,7 @@ func TestUnregisterCloseFunc(t *testing.T) {
 	e := newEngine(t, Config{Loops: 1})
 	a, b := tcpPair(t)
 	defer sockClose(b)
-	rec := newRecorder(a)
-	f, err := e.Register(a, rec)
-	require.NoError(t, err)
-	waitCh(t, rec.writeCh, "initial Writable")
-	barrier(t, f.Loop())
+	f, rec := registerIdle(t, e, a)
 	ran := false
 	require.NoError(t, f.UnregisterCloseFunc(func() {
 		ran = true
@@ -118,9 +122,8 @@ func TestUnregisterCloseFunc(t *testing.T) {
 	c, d := tcpPair(t)
 	defer sockClose(d)
 	rec2 := newRecorder(c)
-	g, err := e.Register(c, rec2)
-	require.NoError(t, err, "the number (possibly reused) registers again")
-	_, err = sockWrite(d, []byte("x"))
+	g := registerRec(t, e, rec2) // the number, possibly reused, registers again
+	_, err := sockWrite(d, []byte("x"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return rec2.bytes.Load() == 1 }, hangGuard, time.Millisecond)
 	barrier(t, f.Loop())

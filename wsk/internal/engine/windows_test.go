@@ -27,6 +27,21 @@ func (h *countingHandler) Readable()       { h.readable.Add(1) }
 func (h *countingHandler) Writable()       { h.writable.Add(1) }
 func (h *countingHandler) ReadableHangup() { h.hangups.Add(1) }
 
+// countedPair registers one end (a) of a new pair with a countingHandler; both ends are
+// closed at cleanup.
+func countedPair(t *testing.T, e *Engine) (f *FD, h *countingHandler, a, b int) {
+	t.Helper()
+	a, b = tcpPair(t)
+	t.Cleanup(func() {
+		assert.NoError(t, sockClose(a))
+		assert.NoError(t, sockClose(b))
+	})
+	h = &countingHandler{}
+	f, err := e.Register(a, h)
+	require.NoError(t, err)
+	return f, h, a, b
+}
+
 // pinger is a registered pair that makes the poller go round: each round sends a byte,
 // which ends a WSAPoll, and waits until the recorder has read it (and rearmed, which
 // ends another one when the poller sleeps). Between rounds the poller builds its array
@@ -74,13 +89,8 @@ func waitPollerAsleep(t *testing.T, l *Loop) {
 func TestWindowsLevelReportedOnce(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
 	p := newPinger(t, e)
-	a, b := tcpPair(t)
-	defer sockClose(a)
-	defer sockClose(b)
-	h := &countingHandler{}
-	f, err := e.Register(a, h)
-	require.NoError(t, err)
-	_, err = sockWrite(b, []byte("unread"))
+	f, h, _, b := countedPair(t, e)
+	_, err := sockWrite(b, []byte("unread"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return h.readable.Load() == 1 && h.writable.Load() == 1 },
 		hangGuard, time.Millisecond, "the first reports")
@@ -110,12 +120,7 @@ func TestWindowsLevelReportedOnce(t *testing.T) {
 // WSAEWOULDBLOCK and rearms; once the peer reads, a Writable comes.
 func TestWindowsRearmWriteAfterWouldBlock(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
-	a, b := tcpPair(t)
-	defer sockClose(a)
-	defer sockClose(b)
-	h := &countingHandler{}
-	f, err := e.Register(a, h)
-	require.NoError(t, err)
+	f, h, a, b := countedPair(t, e)
 	require.Eventually(t, func() bool { return h.writable.Load() == 1 }, hangGuard, time.Millisecond)
 
 	chunk := make([]byte, 64<<10)
@@ -144,8 +149,8 @@ func TestWindowsRearmWriteAfterWouldBlock(t *testing.T) {
 
 // TestWindowsHangupReportedOnce: a reset (POLLHUP|POLLERR, which WSAPoll returns whatever
 // was asked) reaches ReadableHangup once and then leaves the socket out of the poller's
-// array: the poller does not spin on it (it goes round 50 times, calling WSAPoll a few
-// times per round). RearmWrite then brings the error to the writer, once.
+// array: the poller does not spin on it (it goes round 50 times, and WSAPoll returns
+// only for the pinger). RearmWrite then brings the error to the writer, once.
 func TestWindowsHangupReportedOnce(t *testing.T) {
 	e := newPortableEngine(t, Config{Loops: 1})
 	p := newPinger(t, e)
@@ -169,7 +174,9 @@ func TestWindowsHangupReportedOnce(t *testing.T) {
 	p.rounds(t, rounds)
 	spent := pollerOf(f.Loop()).polls.Load() - polls
 	t.Logf("WSAPoll returns over %d rounds: %d", rounds, spent)
-	require.LessOrEqual(t, spent, uint64(10*rounds), "the hung-up socket made the poller spin")
+	// A round ends at most two WSAPolls: the pinger's byte, and the wake-up datagram of
+	// its rearm when the poller already sleeps again. Anything above is a spin.
+	require.LessOrEqual(t, spent, uint64(2*rounds+2), "the hung-up socket made the poller spin")
 	require.EqualValues(t, 1, h.hangups.Load(), "the hang-up reported again without a rearm")
 	require.EqualValues(t, 1, h.writable.Load(), "the writer was not rearmed")
 
@@ -270,7 +277,8 @@ func TestWindowsRegisterRules(t *testing.T) {
 	_, err := e.Register(-1, newRecorder(-1))
 	require.ErrorIs(t, err, ErrBadFD)
 	if strconv.IntSize == 64 {
-		big := int(uint64(maxHandle) + 1)
+		above := uint64(maxHandle) // a variable: int(maxHandle + 1) overflows where int is 32 bits
+		big := int(above + 1)
 		_, err = e.Register(big, newRecorder(big))
 		require.ErrorIs(t, err, ErrBadFD, "a value above 32 bits is no handle")
 	}
