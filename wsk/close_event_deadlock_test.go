@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -259,10 +259,9 @@ func TestCloseRacesReceiveFromEvent(t *testing.T) {
 		ws, local := newDgSocket(t, npi, AFInet, rs, cd)
 		require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceiveFrom, nil))
 		b := make([]byte, closeRaceBurst)
-		to := net.UDPAddrFromAddrPort(local)
 		// A datagram to a closed port only draws an ICMP error: the traffic goes on
 		// until stopped, so every close begins with datagrams still arriving.
-		return closeAsync(ws), traffic(rs, func() error { _, _ = c.WriteToUDP(b, to); return nil })
+		return closeAsync(ws), traffic(rs, func() error { _, _ = c.WriteToUDPAddrPort(b, local); return nil })
 	}))
 	finish(t, r)
 }

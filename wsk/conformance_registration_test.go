@@ -1,17 +1,16 @@
-//go:build linux
+//go:build unix || windows
 
 package wsk
 
 import (
-	"net"
 	"net/netip"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
@@ -213,43 +212,14 @@ func TestConformanceDeregisterWaitsForResolverIRPs(t *testing.T) {
 	require.Zero(t, r.Stats().Captures)
 }
 
-// cfSynDropListener is a listening socket with backlog 0 whose accept queue is already
-// full (one connection nobody accepts): Linux drops every further SYN, so a connect to
-// it stays pending (SYN_SENT) until cancelled. It returns the address.
-func cfSynDropListener(t *testing.T, network string) netip.AddrPort {
-	t.Helper()
-	fam, lo := unix.AF_INET, netip.MustParseAddr("127.0.0.1")
-	if network == "tcp6" {
-		fam, lo = unix.AF_INET6, netip.IPv6Loopback()
-	}
-	fd, err := unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { unix.Close(fd) })
-	sa, st := toSockaddr(fam, netip.AddrPortFrom(lo, 0))
-	require.Equal(t, irp.Success, st)
-	require.NoError(t, unix.Bind(fd, sa))
-	require.NoError(t, unix.Listen(fd, 0))
-	name, err := unix.Getsockname(fd)
-	require.NoError(t, err)
-	addr := fromSockaddr(name)
-	filler, err := net.DialTimeout(network, addr.String(), waitLimit)
-	require.NoError(t, err)
-	t.Cleanup(func() { filler.Close() })
-	// Wait until the filler sits in the accept queue: from then on SYNs are dropped.
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, int(waitLimit/time.Millisecond))
-	require.NoError(t, err)
-	require.Equal(t, 1, n, "the filler connection never reached the accept queue")
-	return addr
-}
-
 // TestConformanceDeregisterWaitsForPendingSocketConnect: a WskSocketConnect whose SYN is
 // never answered stays pending; Deregister (capture released) waits for it. Cancelling
 // the IRP completes it with STATUS_CANCELLED and no socket, the provider destroys the
 // socket it made, and Deregister returns (invariant 4, pending provider-level IRP).
 func TestConformanceDeregisterWaitsForPendingSocketConnect(t *testing.T) {
+	requireFixture(t, fixStuckConnect)
 	r, npi := newReg(t)
-	addr := cfSynDropListener(t, "tcp4")
+	addr := stuckConnectTarget(t, "tcp4")
 	p := start(t, 1, func(i *irp.IRP) irp.Status {
 		return npi.Dispatch.SocketConnect(npi.Client, SockStream, IPProtoTCP, netip.AddrPort{}, addr, 0, nil, nil, i)
 	})
@@ -298,7 +268,7 @@ func TestConformanceSocketConnectRefusedAtOnce(t *testing.T) {
 		{"no remote", SockStream, v4, netip.AddrPort{}, 0, irp.InvalidParameter},
 		{"flags", SockStream, v4, netip.MustParseAddrPort("127.0.0.1:9"), dispatch.ConnectionSocket, irp.InvalidParameter},
 		{"datagram type", SockDgram, v4, netip.MustParseAddrPort("127.0.0.1:9"), 0, irp.InvalidParameter},
-		{"local address not on this host", SockStream, netip.MustParseAddrPort("192.0.2.1:0"), netip.MustParseAddrPort("127.0.0.1:9"), 0, irp.FromError(unix.EADDRNOTAVAIL)},
+		{"local address not on this host", SockStream, netip.MustParseAddrPort("192.0.2.1:0"), netip.MustParseAddrPort("127.0.0.1:9"), 0, irp.FromError(syscall.EADDRNOTAVAIL)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, npi := newReg(t)

@@ -1,14 +1,13 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
 	"net/netip"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // The members of the connection table. Each is called by dispatch's guard with the IRP
@@ -26,8 +25,7 @@ func (s *socket) syncResult(out []*op, st irp.Status) irp.Status {
 
 // bind binds the descriptor; the zero AddrPort is the wildcard.
 func (s *socket) bind(local netip.AddrPort) irp.Status {
-	sa, st := toSockaddr(int(s.family), local)
-	if st != irp.Success {
+	if st := checkAddr(int(s.family), local); st != irp.Success {
 		return st
 	}
 	s.mu.Lock()
@@ -38,8 +36,8 @@ func (s *socket) bind(local netip.AddrPort) irp.Status {
 	if s.state.has(stBound) {
 		return irp.InvalidDeviceState
 	}
-	if err := unix.Bind(s.fd, sa); err != nil {
-		return irp.FromError(err)
+	if err := sock.Bind(s.fd, int(s.family), local); err != nil {
+		return sock.Status(err)
 	}
 	s.state |= stBound
 	return irp.Success
@@ -82,7 +80,7 @@ func connConnectEx(ws *dispatch.Socket, remote netip.AddrPort, buf *dispatch.Buf
 // connect starts a nonblocking connect for o (Connect, ConnectEx and SocketConnect). It
 // completes at once when the kernel connects or fails at once, else on writability.
 func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
-	sa, st := toSockaddr(int(s.family), remote)
+	st := checkAddr(int(s.family), remote)
 	if st == irp.Success && (!remote.IsValid() || remote.Port() == 0) {
 		st = irp.InvalidParameter
 	}
@@ -102,15 +100,16 @@ func (s *socket) connect(o *op, remote netip.AddrPort) irp.Status {
 		s.mu.Unlock()
 		return o.failUnadmitted(st)
 	}
-	switch err := unix.Connect(s.fd, sa); err {
-	case nil:
+	switch err := sock.Connect(s.fd, int(s.family), remote); {
+	case err == nil:
 		s.connectedLocked(o, &out)
-	case unix.EINPROGRESS, unix.EINTR:
+	case sock.IsInProgress(err):
 		s.state |= stConnecting
 		s.coldLocked().connectOp = o
 		o.queued = true
+		s.efd.RearmWrite() // the end of the connect is a write readiness (engine doc: level-triggered)
 	default:
-		s.finishLocked(o, irp.FromError(err), 0, &out)
+		s.finishLocked(o, sock.Status(err), 0, &out)
 	}
 	st = s.pendLocked(o, &out)
 	s.mu.Unlock()
@@ -133,29 +132,29 @@ func (o *op) failUnadmitted(st irp.Status) irp.Status {
 
 // getAddress is WskGetLocalAddress / WskGetRemoteAddress.
 func (s *socket) getAddress(addr *netip.AddrPort, i *irp.IRP, need sockState,
-	name func(int) (unix.Sockaddr, error)) irp.Status {
+	name func(int) (netip.AddrPort, error)) irp.Status {
 	if addr == nil {
 		return failIRP(i, irp.InvalidParameter)
 	}
 	s.mu.Lock()
 	st := s.checkLocked(need)
-	var sa unix.Sockaddr
+	var a netip.AddrPort
 	if st == irp.Success {
 		var err error
-		if sa, err = name(s.fd); err != nil {
-			st = irp.FromError(err)
+		if a, err = name(s.fd); err != nil {
+			st = sock.Status(err)
 		}
 	}
 	s.mu.Unlock()
 	if st == irp.Success {
-		*addr = fromSockaddr(sa)
+		*addr = a
 	}
 	return failIRP(i, st)
 }
 
 // connGetLocalAddress is WskGetLocalAddress: STATUS_INVALID_DEVICE_STATE until bound.
 func connGetLocalAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-	return sockOf(ws).getAddress(addr, i, stBound, unix.Getsockname)
+	return sockOf(ws).getAddress(addr, i, stBound, sock.LocalAddr)
 }
 
 // connGetRemoteAddress is WskGetRemoteAddress: STATUS_INVALID_DEVICE_STATE until connected.
@@ -168,14 +167,12 @@ func connGetRemoteAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP)
 // FIN went (pumpSendLocked): once both directions are shut down gracefully Linux answers
 // ENOTCONN, but the WSK socket stays connected (fully disconnected, SPEC.md §3.5) until it is
 // closed, and still knows its peer. Called with mu held (getAddress).
-func (s *socket) peerNameLocked(fd int) (unix.Sockaddr, error) {
-	sa, err := unix.Getpeername(fd)
-	if err == unix.ENOTCONN && s.cold != nil && s.cold.peer.IsValid() {
-		if rsa, st := toSockaddr(int(s.family), s.cold.peer); st == irp.Success {
-			return rsa, nil
-		}
+func (s *socket) peerNameLocked(fd int) (netip.AddrPort, error) {
+	a, err := sock.PeerAddr(fd)
+	if sock.IsNotConn(err) && s.cold != nil && s.cold.peer.IsValid() {
+		return s.cold.peer, nil
 	}
-	return sa, err
+	return a, err
 }
 
 // connSend is WskSend. The IRP completes when every byte is in the kernel (WSK does not

@@ -1,12 +1,11 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // connEvents is the event delivery of one connection socket (SPEC.md §2.7): WskReceiveEvent,
@@ -20,7 +19,7 @@ import (
 // STATUS_DATA_NOT_ACCEPTED, a callback that never ran) stay in that buffer as the
 // socket's *held* bytes: at most one indication, never more than the room the retained
 // lists left (Limits.MaxQueuedBytesPerSocket). Held bytes come before anything still in
-// the kernel: the next WskReceive takes them first (receive pump, conn_io_linux.go), the next
+// the kernel: the next WskReceive takes them first (receive pump, conn_io.go), the next
 // event indicates them again, and the kernel is not read (nor its FIN or reset noticed:
 // EOF only after the held bytes) until they are all taken. So nothing is lost or
 // reordered. While the callback holds the bytes (indicating), the receive pump leaves
@@ -186,17 +185,6 @@ func (s *socket) heldBytesLocked() int {
 	return 0
 }
 
-// transportDied reports read errors that do not describe the connection (a reset, an
-// abort, a timeout) but a socket that no longer works at all: the socket is then dead
-// (SPEC.md §3.5, invariant 37).
-func transportDied(err error) bool {
-	switch err {
-	case unix.EBADF, unix.ENOTSOCK, unix.EFAULT, unix.EINVAL:
-		return true
-	}
-	return false
-}
-
 // readable runs on the loop with mu held, after the queued receives took what they could.
 func (ce *connEvents) readable(s *socket, after *[]func()) {
 	if !s.sendQ.empty() {
@@ -221,7 +209,7 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 			// Held bytes come first: a FIN or a reset behind them is noticed once they
 			// are taken (the take posts Readable). A dead transport must still be told,
 			// even while paused: ask the descriptor without touching its queue.
-			if _, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil && transportDied(err) {
+			if err := sock.Alive(s.fd); err != nil && sock.TransportDied(err) {
 				ce.dieLocked(s, &out, after)
 			}
 		case (recvOn || s.events&dispatch.EventDisconnect != 0 && cd.DisconnectEvent != nil) && !s.rdDrained:
@@ -229,7 +217,7 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 			// reset or a dead transport must still be noticed: the NULL list of a dead
 			// socket is due even while the events are paused.
 			var one [1]byte
-			n, err := ignoringEINTR(func() (int, error) { return recvPeek(s.fd, one[:]) })
+			n, err := sock.Peek(s.fd, one[:])
 			ce.sawReadResult(s, n, err, &out, after)
 		}
 	}
@@ -244,12 +232,12 @@ func (ce *connEvents) readable(s *socket, after *[]func()) {
 // peer's FIN, a connection error or a dead transport.
 func (ce *connEvents) sawReadResult(s *socket, n int, err error, out *[]*op, after *[]func()) {
 	switch {
-	case err == unix.EAGAIN:
+	case sock.IsAgain(err):
 		s.readShortLocked(0, 1)
-	case err != nil && transportDied(err):
+	case err != nil && sock.TransportDied(err):
 		ce.dieLocked(s, out, after)
 	case err != nil:
-		s.failLocked(ioStatus(err), out)
+		s.failLocked(sock.Status(err), out)
 	case n == 0:
 		s.eofLocked(out)
 	}
@@ -272,7 +260,7 @@ func (ce *connEvents) startIndication(s *socket, cd *dispatch.ClientConnectionDi
 		if len(b) > room {
 			b = b[:room]
 		}
-		n, err := ignoringEINTR(func() (int, error) { return rawRead(s.fd, b) })
+		n, err := sock.Read(s.fd, b)
 		if err != nil || n == 0 {
 			putIndication(ind)
 			ce.sawReadResult(s, n, err, out, after)
@@ -470,13 +458,6 @@ func (s *socket) endSimpleEvent(ev dispatch.EventMask) {
 	completeDisables(done)
 }
 
-// idealBacklog is what SIO_WSK_QUERY_IDEAL_SEND_BACKLOG reports: the send buffer size
-// (Linux autotunes it as the connection's window grows, which is when it changes).
-func idealBacklog(fd int) (int, error) {
-	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
-	return v / 2, err
-}
-
 // writable runs on the loop with mu held, after the queued sends were pushed. It reports
 // the ideal send backlog to WskSendBacklogEvent when the send queue is empty and either
 // the value changed since the last report or a send had to wait for buffer space since
@@ -492,7 +473,7 @@ func (ce *connEvents) writable(s *socket, after *[]func()) {
 		!s.state.has(stConnected) || s.state.has(stDead) {
 		return
 	}
-	v, err := idealBacklog(s.fd)
+	v, err := sock.IdealSendBacklog(s.fd)
 	if err != nil || (v == ce.lastBacklogLocked() && !ce.sawSendQueue) {
 		return
 	}
@@ -519,13 +500,13 @@ func (s *socket) sendWaitedLocked() {
 	}
 }
 
-// ioFailedLocked ends a connection after a failed read or write (the pumps, conn_io_linux.go):
-// an error that says the transport itself is gone (transportDied) makes the socket dead
+// ioFailedLocked ends a connection after a failed read or write (the pumps, conn_io.go):
+// an error that says the transport itself is gone (sock.TransportDied) makes the socket dead
 // (invariant 37; with the receive event on, the loop then tells it with a NULL list), any
 // other is the connection's terminal status.
 func (s *socket) ioFailedLocked(err error, out *[]*op) {
-	if !transportDied(err) {
-		s.failLocked(ioStatus(err), out)
+	if !sock.TransportDied(err) {
+		s.failLocked(sock.Status(err), out)
 		return
 	}
 	if ce, _ := s.ext.(*connEvents); ce != nil {

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix || windows
 
 package wsk
 
@@ -237,13 +237,7 @@ func TestReceiveEventSerial(t *testing.T) {
 // (invariant 31); with none queued the event gets the bytes.
 func TestReceiveIRPWins(t *testing.T) {
 	r, npi := newReg(t)
-	got := make(chan []byte, 16)
-	cd := &dispatch.ClientConnectionDispatch{
-		ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
-			got <- listBytes(list)
-			return irp.Success
-		},
-	}
+	cd, got := collectEvents()
 	ws, c := evConnect(t, npi, nil, cd)
 	require.Equal(t, irp.Success, evSet(ws, dispatch.EventReceive, nil))
 	b := make([]byte, 3)
@@ -378,19 +372,13 @@ func TestReceiveEventPanicAbortsSocket(t *testing.T) {
 			panic("boom")
 		},
 	}
-	got := make(chan []byte, 16)
-	good := &dispatch.ClientConnectionDispatch{
-		ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
-			got <- listBytes(list)
-			return irp.Success
-		},
-	}
+	good, got := collectEvents()
 	ws1, c1 := evConnect(t, npi, nil, bad)
 	ws2, c2 := evConnect(t, npi, nil, good)
 	require.Equal(t, irp.Success, evSet(ws1, dispatch.EventReceive, nil))
 	require.Equal(t, irp.Success, evSet(ws2, dispatch.EventReceive, nil))
 	writePeer(t, c1, "panic")
-	require.True(t, readAll(t, c1).reset, "the peer of the panicking socket sees a reset")
+	resetSeen := requireAbortReset(t, ws1, c1, "the peer of the panicking socket sees a reset")
 	require.EqualValues(t, 1, r.Stats().CallbackPanics)
 	require.Equal(t, irp.ConnectionAborted, send(t, ws1, []byte("x")).wait().Status)
 	writePeer(t, c2, "fine")
@@ -400,6 +388,7 @@ func TestReceiveEventPanicAbortsSocket(t *testing.T) {
 	}
 	require.Equal(t, "fine", string(b))
 	closeSocketSync(t, ws1)
+	resetSeen()
 	closeSocketSync(t, ws2)
 	finish(t, r)
 }
@@ -459,6 +448,7 @@ func TestDeadSocket(t *testing.T) {
 // is told with a NULL list, once, after any running call returned (invariants 32, 37),
 // and calls answer STATUS_FILE_FORCED_CLOSED.
 func TestDeadSocketRealPath(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	for _, mode := range []string{"idle", "running, accepts", "running, refuses"} {
 		lists := make(chan *dispatch.DataIndication, 8)
@@ -517,6 +507,7 @@ func TestListenerConnEventsStay(t *testing.T) {
 // TestDeadSocketPendingReceive: a WskReceive waiting when the transport dies completes
 // with STATUS_FILE_FORCED_CLOSED and the socket is dead (invariant 37), events or not.
 func TestDeadSocketPendingReceive(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	ws, _ := connect(t, npi)
 	p := recv(t, ws, make([]byte, 4), 0)
@@ -531,6 +522,7 @@ func TestDeadSocketPendingReceive(t *testing.T) {
 // TestDeadSocketPendingSend: a WskSend waiting for buffer space when the transport dies
 // completes with STATUS_FILE_FORCED_CLOSED, and the socket is dead.
 func TestDeadSocketPendingSend(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	ws, _ := connect(t, npi)
 	p := send(t, ws, make([]byte, 32<<20)) // the peer does not read: it cannot all fit

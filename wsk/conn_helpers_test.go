@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // peer is a plain net listener on loopback with the one connection it accepted.
@@ -110,6 +110,36 @@ type peerResult struct {
 	eof   bool
 }
 
+// requireAbortReset requires that the peer c of ws, which the provider aborted (abortive
+// disconnect, a panicking callback, a torn send), sees a reset. Where the OS resets an
+// open connection at once (resetAtAbort) c is read now. Elsewhere (Windows, the BSDs) the
+// RST goes out when ws's descriptor closes: the call waits until the provider has aborted
+// ws, and c is read by the returned function, which the test calls once it closed ws
+// (it does nothing where c was read already).
+func requireAbortReset(t *testing.T, ws *dispatch.Socket, c net.Conn, msg string) (afterClose func()) {
+	t.Helper()
+	if resetAtAbort {
+		require.True(t, readAll(t, c).reset, msg)
+		return func() {}
+	}
+	s := sockOf(ws)
+	deadline := time.Now().Add(waitLimit)
+	for {
+		s.mu.Lock()
+		aborted := s.state.has(stAborted)
+		s.mu.Unlock()
+		if aborted {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the socket was never aborted")
+		time.Sleep(time.Millisecond)
+	}
+	return func() {
+		t.Helper()
+		require.True(t, readAll(t, c).reset, "%s (at the close)", msg)
+	}
+}
+
 // readAll reads until EOF or an error.
 func readAll(t *testing.T, c net.Conn) peerResult {
 	t.Helper()
@@ -122,6 +152,8 @@ func readAll(t *testing.T, c net.Conn) peerResult {
 		switch {
 		case err == nil:
 			continue
+		case errors.Is(err, io.EOF) && pollsReset(c):
+			r.reset = true // Wine: peer_windows_test.go
 		case errors.Is(err, io.EOF):
 			r.eof = true
 		case isReset(err):
@@ -131,25 +163,6 @@ func readAll(t *testing.T, c net.Conn) peerResult {
 		}
 		return r
 	}
-}
-
-// isReset reports ECONNRESET or EPIPE (a reset in CLOSE_WAIT is reported as EPIPE).
-func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-// soError reads SO_ERROR of the peer's socket (non-zero after a reset it has not
-// reported yet).
-func soError(t *testing.T, c net.Conn) int {
-	t.Helper()
-	rc, err := c.(*net.TCPConn).SyscallConn()
-	require.NoError(t, err)
-	var v int
-	require.NoError(t, rc.Control(func(fd uintptr) {
-		v, err = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
-	}))
-	require.NoError(t, err)
-	return v
 }
 
 // rlDialAccepted connects a fresh event-capable connection socket with context ctx and
@@ -171,4 +184,19 @@ func rlDialAccepted(t *testing.T, npi ProviderNPI, ln net.Listener, ctx any, cd 
 	c, err := ln.Accept()
 	require.NoError(t, err)
 	return ws, c
+}
+
+// waitInput waits until fd has bytes to read (its receive queue is not empty).
+func waitInput(t *testing.T, fd int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		n, err := sock.ReceiveQueue(fd)
+		require.NoError(t, err)
+		if n > 0 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "no input arrived")
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
@@ -247,7 +246,7 @@ func TestCloseWithUnreadInputPolicy(t *testing.T) {
 				require.NoError(t, c.(*net.TCPConn).CloseWrite())
 				nsWaitFDState(t, fd, 8) // CLOSE_WAIT: data and FIN are in our receive queue
 			} else {
-				rmWaitInput(t, fd)
+				waitInput(t, fd)
 			}
 			if tc.drain {
 				b := dispatch.MakeBuf(nil)
@@ -290,21 +289,6 @@ func TestCloseWithUnreadInputPolicy(t *testing.T) {
 			}
 			finish(t, r)
 		})
-	}
-}
-
-// rmWaitInput waits until fd has bytes to read (SIOCINQ).
-func rmWaitInput(t *testing.T, fd int) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		n, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
-		require.NoError(t, err)
-		if n > 0 {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "no input arrived")
-		time.Sleep(time.Millisecond)
 	}
 }
 

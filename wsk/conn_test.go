@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -94,8 +94,7 @@ func TestCloseResetsUnlessFullyDisconnected(t *testing.T) {
 					require.True(t, res.eof)
 					require.Zero(t, soError(t, c))
 				} else {
-					_, err := c.Write([]byte("x"))
-					require.True(t, isReset(err), "peer saw reset: %v", err)
+					require.NoError(t, writeSeesReset(t, c), "peer saw reset")
 				}
 			} else {
 				closeSocketSync(t, ws)
@@ -195,9 +194,9 @@ func TestAbortiveDisconnect(t *testing.T) {
 	require.Equal(t, irp.ConnectionAborted, rp.wait().Status)
 	require.Equal(t, irp.ConnectionAborted, send(t, ws, []byte("x")).wait().Status)
 	require.Equal(t, irp.ConnectionAborted, recv(t, ws, make([]byte, 1), 0).wait().Status)
-	res := readAll(t, c)
-	require.True(t, res.reset, "peer saw RST")
+	resetSeen := requireAbortReset(t, ws, c, "peer saw RST")
 	closeSocketSync(t, ws)
+	resetSeen()
 	finish(t, r)
 }
 
@@ -241,9 +240,12 @@ func TestStuckGracefulDisconnectForced(t *testing.T) {
 		}
 		require.Equal(t, want, sp.wait().Status)
 		require.Equal(t, want, dp.wait().Status)
-		require.True(t, readAll(t, c).reset)
-		if !byClose {
+		if byClose {
+			require.True(t, readAll(t, c).reset)
+		} else {
+			resetSeen := requireAbortReset(t, ws, c, "the forcing abortive disconnect resets")
 			closeSocketSync(t, ws)
+			resetSeen()
 		}
 		finish(t, r)
 	}

@@ -1,14 +1,13 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
 	"net/netip"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // Datagram sockets (WSK_FLAG_DATAGRAM_SOCKET, UDP over IPv4 or IPv6), SPEC.md §2.4.
@@ -65,7 +64,7 @@ type dgArgs struct {
 	controlLen   *int
 	controlFlags *uint32
 	// SendTo / SendMessages: one Buf per datagram, sent in order.
-	to    unix.Sockaddr
+	to    netip.AddrPort
 	bufs  []dispatch.Buf
 	next  int
 	total int
@@ -85,7 +84,7 @@ func (r *Registration) newDatagramSocket(fam, sotype, protocol int, socketContex
 	if _, ok := clientDispatch.(*dispatch.ClientDatagramDispatch); clientDispatch != nil && !ok {
 		return nil, irp.InvalidParameter
 	}
-	s, st := r.newSocket(dispatch.DatagramSocket, fam, unix.SOCK_DGRAM, unix.IPPROTO_UDP, &datagramTable, socketContext, clientDispatch)
+	s, st := r.newSocket(dispatch.DatagramSocket, fam, sock.SockDgram, sock.IPProtoUDP, &datagramTable, socketContext, clientDispatch)
 	if st != irp.Success {
 		return nil, st
 	}
@@ -106,7 +105,7 @@ func dgBind(ws *dispatch.Socket, local netip.AddrPort, flags dispatch.Flags, i *
 
 // dgGetLocalAddress is WskGetLocalAddress: STATUS_INVALID_DEVICE_STATE until bound.
 func dgGetLocalAddress(ws *dispatch.Socket, addr *netip.AddrPort, i *irp.IRP) irp.Status {
-	return sockOf(ws).getAddress(addr, i, stBound, unix.Getsockname)
+	return sockOf(ws).getAddress(addr, i, stBound, sock.LocalAddr)
 }
 
 // dgSendTo is WskSendTo: one datagram to remote, or (remote nil) to the send-to address
@@ -172,7 +171,7 @@ func (s *socket) sendDatagrams(bufs []dispatch.Buf, flags dispatch.Flags, remote
 		if !dst.IsValid() || dst.Port() == 0 {
 			st = irp.InvalidParameter
 		} else {
-			a.to, st = toSockaddr(int(s.family), dst)
+			a.to, st = dst, checkAddr(int(s.family), dst)
 		}
 	}
 	if st = s.admitAndQueueLocked(o, st, bytes, &s.sendQ); st != irp.Success {
@@ -267,7 +266,7 @@ func (s *socket) datagramIoctl(code uint32, in []byte, i *irp.IRP) irp.Status {
 	}
 	if code == dispatch.SIOWskSetSendToAddress {
 		if a.IsValid() {
-			if _, st := toSockaddr(int(s.family), a); st != irp.Success {
+			if st := checkAddr(int(s.family), a); st != irp.Success {
 				return ctlDone(i, st, 0, nil)
 			}
 		}
@@ -275,16 +274,17 @@ func (s *socket) datagramIoctl(code uint32, in []byte, i *irp.IRP) irp.Status {
 		return ctlDone(i, irp.Success, 0, nil)
 	}
 	if !a.IsValid() {
-		disconnectDatagram(s.fd)
+		if err := sock.Dissociate(s.fd, int(s.family)); err != nil {
+			return ctlDone(i, sock.Status(err), 0, nil)
+		}
 		d.remote = netip.AddrPort{}
 		return ctlDone(i, irp.Success, 0, nil)
 	}
-	sa, st := toSockaddr(int(s.family), a)
-	if st != irp.Success {
+	if st := checkAddr(int(s.family), a); st != irp.Success {
 		return ctlDone(i, st, 0, nil)
 	}
-	if err := unix.Connect(s.fd, sa); err != nil {
-		return ctlDone(i, irp.FromError(err), 0, nil)
+	if err := sock.Connect(s.fd, int(s.family), a); err != nil {
+		return ctlDone(i, sock.Status(err), 0, nil)
 	}
 	d.remote = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 	return ctlDone(i, irp.Success, 0, nil)

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix || windows
 
 package wsk
 
@@ -11,29 +11,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
 )
-
-// killTransport makes ws's descriptor stop being a socket (dup3 of an epoll descriptor
-// over it): socket syscalls on it then fail with ENOTSOCK and reads with EINVAL, the
-// "transport died" case of SPEC.md §3.5 that a real stack reports with STATUS_FILE_FORCED_CLOSED.
-// The number stays taken (closing it instead could let another test's descriptor reuse
-// it). The loop is then made to look, both ways.
-func killTransport(t *testing.T, ws *dispatch.Socket) {
-	t.Helper()
-	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	require.NoError(t, err)
-	s := sockOf(ws)
-	require.NoError(t, unix.Dup3(ep, s.fd, unix.O_CLOEXEC))
-	require.NoError(t, unix.Close(ep))
-	s.mu.Lock() // the posts are made under mu, as the provider's are
-	s.postReadable()
-	s.postWritable()
-	s.mu.Unlock()
-}
 
 // evDisable is SO_WSK_EVENT_CALLBACK with WSK_EVENT_DISABLE and an optional IRP.
 func evDisable(ws *dispatch.Socket, ev dispatch.EventMask, i *irp.IRP) irp.Status {
@@ -137,6 +118,7 @@ func TestDatagramEnableNeedsBind(t *testing.T) {
 // STATUS_FILE_FORCED_CLOSED until the socket is closed, and the list the application kept cannot be
 // released.
 func TestDatagramDeadSocket(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	lists := make(chan *dispatch.DatagramIndication, 8)
 	proceed := make(chan struct{})
@@ -170,6 +152,7 @@ func TestDatagramDeadSocket(t *testing.T) {
 // TestDatagramDeadPendingReceive: a ReceiveFrom waiting when the transport dies completes
 // with STATUS_FILE_FORCED_CLOSED (no event enabled: nobody to tell otherwise).
 func TestDatagramDeadPendingReceive(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	ws, _ := newDgSocket(t, npi, AFInet6, nil, nil)
 	rf := receiveFrom(t, ws, 8)

@@ -1,9 +1,8 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -47,16 +46,16 @@ func newDgSocket(t *testing.T, npi ProviderNPI, family int, ctx any, cd *dispatc
 	return ws, local
 }
 
-// udpPeer is a plain net.UDPConn on loopback.
-func udpPeer(t *testing.T, family int) (*net.UDPConn, netip.AddrPort) {
+// udpPeer is a plain UDP socket on loopback (udpConn: package net's on Unix).
+func udpPeer(t *testing.T, family int) (*udpConn, netip.AddrPort) {
 	t.Helper()
-	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback(family), 0)))
+	c, a, err := listenUDP(netip.AddrPortFrom(loopback(family), 0))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	return c, c.LocalAddr().(*net.UDPAddr).AddrPort()
+	return c, a
 }
 
-func peerRead(t *testing.T, c *net.UDPConn) ([]byte, netip.AddrPort) {
+func peerRead(t *testing.T, c *udpConn) ([]byte, netip.AddrPort) {
 	t.Helper()
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(waitLimit)))
 	b := make([]byte, 2048)
@@ -65,7 +64,7 @@ func peerRead(t *testing.T, c *net.UDPConn) ([]byte, netip.AddrPort) {
 	return b[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 }
 
-func peerWrite(t *testing.T, c *net.UDPConn, to netip.AddrPort, b []byte) {
+func peerWrite(t *testing.T, c *udpConn, to netip.AddrPort, b []byte) {
 	t.Helper()
 	_, err := c.WriteToUDPAddrPort(b, to)
 	require.NoError(t, err)

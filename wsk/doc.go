@@ -1,7 +1,7 @@
 // Package wsk is the Winsock Kernel provider of gowsk: registration, the client-level
 // provider table, and sockets on real OS sockets driven by an engine (wsk/internal/engine:
-// epoll on Linux, Go's runtime poller on the other Unix systems; see "Engines and
-// platforms"). An application uses it exactly as a WSK client driver uses Windows:
+// epoll on Linux, Go's runtime poller on the other Unix systems, WSAPoll on Windows; see
+// "Engines and platforms"). An application uses it exactly as a WSK client driver uses Windows:
 // [Register], [Registration.CaptureProviderNPI], create sockets through the provider table
 // ([ProviderNPI].Dispatch), call the socket's dispatch table with IRPs, close every
 // socket, [Registration.ReleaseProviderNPI], [Registration.Deregister].
@@ -77,8 +77,9 @@
 // unread input in the same way.
 //
 // The provider never sets SO_LINGER > 0 on a descriptor (Linux would block in close and
-// still not reset); an abortive disconnect resets at once with SO_LINGER{1,0} and
-// connect(AF_UNSPEC), keeping the descriptor until close.
+// still not reset); an abortive disconnect sets SO_LINGER{1,0} and, on Linux, resets at
+// once with connect(AF_UNSPEC), keeping the descriptor until close (elsewhere the reset
+// goes out at the close: "Engines and platforms").
 //
 // # Locks and the close continuations
 //
@@ -112,24 +113,37 @@
 //
 // [WithEngine] chooses the engine under a registration's sockets; without it Register
 // reads the environment variable GOWSK_ENGINE ("epoll" or "portable"), else takes the OS's
-// default. Both engines behave the same: the provider's tests are one code, run once per
-// engine.
+// default. Every engine behaves the same: the provider's tests are one code, run once per
+// engine (and under Wine for Windows, .ci/wine).
 //
 //	OS                         engines                    default
 //	Linux                      epoll, portable            epoll
 //	macOS, FreeBSD, other BSDs portable                   portable
-//	Windows (and Plan 9, js)   none: Register answers STATUS_NOT_SUPPORTED
+//	Windows                    portable (WSAPoll)         portable
+//	Plan 9, js, wasip1         none: Register answers STATUS_NOT_SUPPORTED
 //
-// The portable engine costs two parked goroutines and one duplicated descriptor per open
-// socket, and a goroutine hand-off per readiness edge. Per-OS differences of the provider:
+// On Unix the portable engine costs two parked goroutines and one duplicated descriptor
+// per open socket, and a goroutine hand-off per readiness edge; on Windows it is one
+// poller goroutine per loop in WSAPoll, which is level-triggered: the provider re-arms a
+// direction after every EAGAIN (WSAEWOULDBLOCK) and every short read, the engine's
+// "edges on a level-triggered poller". Every OS call of the provider is in
+// wsk/internal/sock, one OS-neutral interface. Per-OS differences of the provider:
 // outside Linux sockets are made nonblocking and close-on-exec after socket(2) and
-// accept(2); macOS sets SO_NOSIGPIPE instead of sending with MSG_NOSIGNAL; the TCP state
-// that spares a reset to a connection the kernel already finished comes from TCP_INFO
-// (Linux, FreeBSD) or TCP_CONNECTION_INFO (macOS), elsewhere the close resets whenever the
-// rules say so. The reset-on-close rule (SO_LINGER {1, 0}, then close) holds on every
-// engine and OS. An abortive disconnect that keeps the descriptor open resets at once on
-// Linux (connect with AF_UNSPEC); where the OS refuses that connect, the linger-0 reset
-// goes out when the socket closes.
+// accept(2) (Windows: WSASocket without handle inheritance, FIONBIO; accepted sockets
+// inherit nonblocking); macOS sets SO_NOSIGPIPE instead of sending with MSG_NOSIGNAL
+// (Windows raises no signal); Windows IPv6 sockets are made dual-stack as they are on
+// Unix, and UDP sockets ignore ICMP port-unreachable messages (SIO_UDP_CONNRESET off) as
+// the Unix receive skips ECONNREFUSED; the TCP state that spares a reset to a connection
+// the kernel already finished comes from TCP_INFO (Linux, FreeBSD), TCP_CONNECTION_INFO
+// (macOS) or SIO_TCP_INFO (Windows 10 1703 and later), elsewhere the close resets
+// whenever the rules say so; SIOQuerySendQueue comes from the same sources (Windows: the
+// bytes in flight plus an unacknowledged FIN) and is STATUS_NOT_SUPPORTED where Windows
+// lacks SIO_TCP_INFO; the keep-alive timing options need Windows 10 1709 (else
+// STATUS_NOT_SUPPORTED). The reset-on-close rule (SO_LINGER {1, 0}, then close) holds on
+// every engine and OS. An abortive disconnect that keeps the descriptor open resets at
+// once on Linux (connect with AF_UNSPEC); where the OS has no such call (the BSDs, macOS,
+// Windows), the linger-0 reset goes out when the socket closes. Errors map to the same
+// statuses everywhere: WSAECONNRESET is STATUS_CONNECTION_RESET as ECONNRESET is.
 //
 // # Memory per connection
 //
@@ -164,7 +178,7 @@
 // op of a pending request (176), the indication a receive event reads into (64 KiB,
 // one per event being delivered), the buffer DRAIN discards into. Accepting allocates
 // only the records above: the acceptedConn that carries a new connection to its consumer
-// is pooled, the addresses are read onto the stack (accept_linux.go), and an accept
+// is pooled, the addresses are read onto the stack (wsk/internal/sock), and an accept
 // event gathers no closure.
 //
 // # WSK names and Go names

@@ -10,13 +10,14 @@ import (
 // EngineKind names the engine that drives a registration's sockets (WithEngine).
 //
 //	EngineEpoll     one epoll set per loop (Linux only; the default there)
-//	EnginePortable  Go's runtime network poller: every Unix Go supports (the default
-//	                outside Linux); on Linux too, to run the same code on both
+//	EnginePortable  Go's runtime network poller on every Unix Go supports (the default
+//	                outside Linux; on Linux too, to run the same code on both), and a
+//	                WSAPoll poller per loop on Windows (the only engine there)
 //
-// Both give the same behaviour: the provider's conformance tests are one code for both.
-// The portable engine costs two parked goroutines per open socket and a goroutine
-// hand-off per readiness edge (see wsk/internal/engine). No engine exists for Windows:
-// Register returns STATUS_NOT_SUPPORTED there.
+// They give the same behaviour: the provider's conformance tests are one code for all.
+// On Unix the portable engine costs two parked goroutines per open socket and a
+// goroutine hand-off per readiness edge (see wsk/internal/engine). Plan 9, js and wasip1
+// have no engine: Register returns STATUS_NOT_SUPPORTED there.
 type EngineKind int
 
 const (

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -37,6 +37,18 @@ func evConnect(t *testing.T, npi ProviderNPI, ctx any, cd *dispatch.ClientConnec
 func evSet(ws *dispatch.Socket, mask dispatch.EventMask, i *irp.IRP) irp.Status {
 	in := dispatch.EventCallbackControl{NpiID: dispatch.NPIWskInterfaceID, EventMask: mask}.Marshal()
 	return ws.Basic().ControlSocket(ws, dispatch.SetOption, dispatch.SOWskEventCallback, dispatch.SOLSocket, in, nil, nil, i)
+}
+
+// collectEvents is a connection table whose receive event takes every indication and
+// sends a copy of its bytes on the returned channel (buffered for 16).
+func collectEvents() (*dispatch.ClientConnectionDispatch, chan []byte) {
+	got := make(chan []byte, 16)
+	return &dispatch.ClientConnectionDispatch{
+		ReceiveEvent: func(_ any, _ dispatch.Flags, list *dispatch.DataIndication, _ int, _ *int) irp.Status {
+			got <- listBytes(list)
+			return irp.Success
+		},
+	}, got
 }
 
 // listBytes copies the bytes of an indication list.

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix || windows
 
 package wsk
 
@@ -20,7 +20,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
@@ -192,8 +191,9 @@ func TestInvariantStickyErrors(t *testing.T) {
 // socket aborted (the kernel's connect cannot be taken back): the IRP completes with
 // STATUS_CANCELLED and every later call fails with STATUS_CONNECTION_ABORTED.
 func TestInvariantStickyAfterCancelledConnect(t *testing.T) {
+	requireFixture(t, fixStuckConnect)
 	r, npi := newReg(t)
-	addr := cfSynDropListener(t, "tcp4")
+	addr := stuckConnectTarget(t, "tcp4")
 	ws := newConnSocket(t, npi, AFInet)
 	c := ws.Connection()
 	require.Equal(t, irp.Success, do(t, 1, func(i *irp.IRP) irp.Status { return c.Bind(ws, netip.AddrPort{}, 0, i) }).Status)
@@ -494,6 +494,7 @@ func TestInvariantLoggerReceivesDiagnostics(t *testing.T) {
 // conditional-accept listener dies, WskInspectEvent is called once with a NULL
 // InspectID, and every later call fails with STATUS_FILE_FORCED_CLOSED until close.
 func TestInvariantConditionalListenerDead(t *testing.T) {
+	requireFixture(t, fixKillListener)
 	r, npi := newReg(t)
 	ids := make(chan *dispatch.InspectID, 4)
 	cd := &dispatch.ClientListenDispatch{
@@ -507,7 +508,7 @@ func TestInvariantConditionalListenerDead(t *testing.T) {
 	require.Equal(t, irp.Success, setConditional(t, ls))
 	bindListen(t, ls)
 	// shutdown(2) on a listening socket stops it: accept(2) then fails with EINVAL.
-	require.NoError(t, unix.Shutdown(sockOf(ls).fd, unix.SHUT_RDWR))
+	killListener(t, sockOf(ls).fd)
 	a := startAccept(t, ls, nil, nil)
 	require.Equal(t, irp.FileForcedClosed, a.wait().Status)
 	require.Nil(t, within(t, ids), "a dead conditional listener is told with a NULL InspectID")
@@ -530,6 +531,7 @@ func TestInvariantConditionalListenerDead(t *testing.T) {
 // an accept callback is running. The NULL-socket accept event cannot run then (accept
 // calls are serial); it must come once that callback has returned, and only once.
 func TestInvariantListenerDiesDuringAcceptEvent(t *testing.T) {
+	requireFixture(t, fixKillListener)
 	r, npi := newReg(t)
 	offered := make(chan *dispatch.Socket, 4)
 	release := make(chan struct{})
@@ -549,7 +551,7 @@ func TestInvariantListenerDiesDuringAcceptEvent(t *testing.T) {
 	c := lsDial(t, addr)
 	require.NotNil(t, within(t, offered), "the first connection is offered")
 	// The callback is running. The listener dies; an Accept call finds out.
-	require.NoError(t, unix.Shutdown(sockOf(ls).fd, unix.SHUT_RDWR))
+	killListener(t, sockOf(ls).fd)
 	require.Equal(t, irp.FileForcedClosed, startAccept(t, ls, nil, nil).wait().Status)
 	require.Empty(t, offered, "an accept event started while another was running")
 	close(release)
@@ -814,8 +816,7 @@ func TestInvariantConnectionStateMachine(t *testing.T) {
 			if !res.reset {
 				// It read our FIN first; the reset shows on its next write.
 				require.True(t, res.eof)
-				_, err := c.Write([]byte("x"))
-				require.True(t, isReset(err), "round %d: the peer saw a reset (%v)", round, err)
+				require.NoError(t, writeSeesReset(t, c), "round %d: the peer saw a reset", round)
 			}
 			seen["close abortive"]++
 		}
@@ -954,8 +955,8 @@ func cfPeerReadAll(t *testing.T, c net.Conn) <-chan peerResult {
 			n, err := c.Read(b)
 			r.data = append(r.data, b[:n]...)
 			if err != nil {
-				r.eof = errors.Is(err, io.EOF)
-				r.reset = isReset(err)
+				r.reset = isReset(err) || errors.Is(err, io.EOF) && pollsReset(c)
+				r.eof = errors.Is(err, io.EOF) && !r.reset
 				break
 			}
 		}
@@ -1002,10 +1003,15 @@ func TestInvariantCancelSend(t *testing.T) {
 		require.Equal(t, irp.Cancelled, p.wait().Status)
 		require.Equal(t, irp.ConnectionAborted, send(t, ws, []byte("MARK")).wait().Status)
 		require.Equal(t, irp.ConnectionAborted, recv(t, ws, make([]byte, 1), 0).wait().Status)
+		if !resetAtAbort {
+			closeSocketSync(t, ws) // the RST goes out at the close (requireAbortReset)
+		}
 		res := within(t, cfPeerReadAll(t, c))
 		require.True(t, res.reset, "the peer saw a reset, not a torn send")
 		require.NotContains(t, string(res.data), "M")
-		closeSocketSync(t, ws)
+		if resetAtAbort {
+			closeSocketSync(t, ws)
+		}
 		finish(t, r)
 		require.EqualValues(t, 1, r.Stats().ResetsSent)
 	})

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix || windows
 
 package wsk
 
@@ -41,10 +41,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // rlBlob is a 1 MiB send buffer shared by the tests that need a send to stay pending:
@@ -55,7 +55,7 @@ var rlBlob = make([]byte, 1<<20)
 // not read stays pending after a few kilobytes.
 func rlShrinkSendBuf(t testing.TB, ws *dispatch.Socket) {
 	t.Helper()
-	require.NoError(t, unix.SetsockoptInt(sockOf(ws).fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096))
+	require.NoError(t, sock.SetInt(sockOf(ws).fd, sock.OptSndBuf, 4096))
 }
 
 // rlBlockedSend posts a 1 MiB send the peer does not read: it stays pending.
@@ -86,16 +86,6 @@ func rlReset(t testing.TB, c net.Conn) {
 	require.NoError(t, c.Close())
 }
 
-// rlWaitReadable waits until the kernel has data (or EOF) for ws, so that a receive
-// completes synchronously.
-func rlWaitReadable(t testing.TB, ws *dispatch.Socket) {
-	t.Helper()
-	fds := []unix.PollFd{{Fd: int32(sockOf(ws).fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, int(waitLimit/time.Millisecond))
-	require.NoError(t, err)
-	require.Equal(t, 1, n, "socket never became readable")
-}
-
 // rlPath is the outcome of one path of TESTING.md case 11.
 type rlPath struct {
 	p           *pcall
@@ -120,27 +110,6 @@ func (rp rlPath) check(t *testing.T) irp.IoStatusBlock {
 	return io
 }
 
-// rlStuckConnectTarget returns the address of a listener (a raw socket, backlog 0) whose
-// accept queue is already full: Linux drops further SYNs, so a connect to it stays in
-// SYN_SENT (pending) for at least the first retransmission timeout (1 s).
-func rlStuckConnectTarget(t *testing.T) netip.AddrPort {
-	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = unix.Close(fd) })
-	require.NoError(t, unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
-	require.NoError(t, unix.Listen(fd, 0))
-	sa, err := unix.Getsockname(fd)
-	require.NoError(t, err)
-	addr := fromSockaddr(sa)
-	// backlog 0 holds one completed connection; it is never accepted.
-	c, err := net.DialTimeout("tcp", addr.String(), waitLimit)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return addr
-}
-
-// rlRefusedAddr returns a loopback port nobody listens on.
 func rlRefusedAddr(t *testing.T) netip.AddrPort {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -202,7 +171,7 @@ func TestIRPExactlyOnceAllPaths(t *testing.T) {
 		r, npi := newReg(t)
 		ws, c := connect(t, npi)
 		writePeer(t, c, "sync")
-		rlWaitReadable(t, ws)
+		waitReadable(t, sockOf(ws).fd)
 		b := make([]byte, 4)
 		io := rlPath{p: recv(t, ws, b, 0), want: []irp.Status{irp.Success}}.check(t)
 		require.EqualValues(t, 4, io.Information)
@@ -222,6 +191,7 @@ func TestIRPExactlyOnceAllPaths(t *testing.T) {
 	})
 
 	t.Run("Accept", func(t *testing.T) {
+		requireFixture(t, fixKillListener)
 		r, npi := newReg(t)
 		unbound := newListenSock(t, npi, nil, nil)
 		rlPath{p: startAccept(t, unbound, nil, nil).pcall, want: []irp.Status{irp.InvalidDeviceState}}.check(t)
@@ -245,7 +215,7 @@ func TestIRPExactlyOnceAllPaths(t *testing.T) {
 		// pending → error: shutdown(2) kills the listener under a pending accept.
 		a = startAccept(t, ls, nil, nil)
 		require.Equal(t, irp.Pending, a.ret)
-		require.NoError(t, unix.Shutdown(sockOf(ls).fd, unix.SHUT_RDWR))
+		killListener(t, sockOf(ls).fd)
 		io = rlPath{p: a.pcall, wantPending: true, want: []irp.Status{irp.FileForcedClosed}}.check(t)
 		require.Nil(t, io.Object)
 		for _, s := range accepted {
@@ -256,6 +226,7 @@ func TestIRPExactlyOnceAllPaths(t *testing.T) {
 	})
 
 	t.Run("Connect", func(t *testing.T) {
+		requireFixture(t, fixStuckConnect)
 		r, npi := newReg(t)
 		var sockets []*dispatch.Socket
 		// sync failure: not bound.
@@ -280,7 +251,7 @@ func TestIRPExactlyOnceAllPaths(t *testing.T) {
 		// pending → cancel: the target's accept queue is full, the SYN is dropped.
 		ws = rlBound(t, npi)
 		sockets = append(sockets, ws)
-		pc = rlConnectCall(t, ws, rlStuckConnectTarget(t))
+		pc = rlConnectCall(t, ws, stuckConnectTarget(t, "tcp4"))
 		require.Equal(t, irp.Pending, pc.ret)
 		pc.i.Cancel()
 		rlPath{p: pc, wantPending: true, want: []irp.Status{irp.Cancelled}}.check(t)
@@ -409,7 +380,7 @@ func TestCancelVsCompleteRace(t *testing.T) {
 		case irp.Cancelled:
 			cancelled++
 			require.Zero(t, io.Information)
-			rlWaitReadable(t, ws)
+			waitReadable(t, sockOf(ws).fd)
 			io = recv(t, ws, b, 0).wait()
 			require.Equal(t, irp.Success, io.Status)
 		default:
@@ -445,7 +416,7 @@ func TestPendingIffAsync(t *testing.T) {
 	for k := 0; k < rounds; k++ {
 		require.Equal(t, irp.Success, send(t, ws, []byte("0123456789")).wait().Status)
 		if k%3 == 0 {
-			rlWaitReadable(t, ws) // data is there: the receive must complete inline
+			waitReadable(t, sockOf(ws).fd) // data is there: the receive must complete inline
 		}
 		p := recv(t, ws, b, 0)
 		if p.ret == irp.Pending {
@@ -483,7 +454,7 @@ func TestCompletionSendThenClose(t *testing.T) {
 			ws, c := connect(t, npi)
 			if inline {
 				writePeer(t, c, "go")
-				rlWaitReadable(t, ws)
+				waitReadable(t, sockOf(ws).fd)
 			}
 			var sendP *pcall
 			closeIRP, closed := closeIRPReporting(ws)
@@ -553,7 +524,7 @@ func TestCallbackPanicContained(t *testing.T) {
 	for k := range n {
 		writePeer(t, peers[k], "ping")
 	}
-	require.True(t, readAll(t, peers[victim]).reset, "the victim's peer sees a reset")
+	victimReset := requireAbortReset(t, wss[victim], peers[victim], "the victim's peer sees a reset")
 	require.Equal(t, irp.ConnectionAborted, victimSend.wait().Status)
 	deadline := time.Now().Add(waitLimit)
 	for k := range n {
@@ -581,6 +552,7 @@ func TestCallbackPanicContained(t *testing.T) {
 	for k := range n {
 		closeSocketSync(t, wss[k])
 	}
+	victimReset()
 	finish(t, r)
 	require.EqualValues(t, 1, r.Stats().CallbackPanics)
 	t.Logf("callback panic on 1 of %d sockets: contained; resets sent %d", n, r.Stats().ResetsSent)
@@ -629,13 +601,13 @@ func TestCompletionPanicContained(t *testing.T) {
 			writePeer(t, peers[k], "ping")
 		}
 	}
-	require.True(t, readAll(t, peers[victim]).reset, "the victim's peer sees a reset")
+	victimReset := requireAbortReset(t, wss[victim], peers[victim], "the victim's peer sees a reset")
 	// Inline: the data is there, the receive completes on this goroutine and its routine
 	// panics here.
 	writePeer(t, peers[inlineVictim], "ping")
-	rlWaitReadable(t, wss[inlineVictim])
+	waitReadable(t, sockOf(wss[inlineVictim]).fd)
 	require.PanicsWithValue(t, "TESTING.md case 16: completion routine", func() { panicking(wss[inlineVictim]) })
-	require.True(t, readAll(t, peers[inlineVictim]).reset, "the inline victim's peer sees a reset")
+	inlineReset := requireAbortReset(t, wss[inlineVictim], peers[inlineVictim], "the inline victim's peer sees a reset")
 	for _, p := range ps {
 		io := p.wait()
 		require.Equal(t, irp.Success, io.Status)
@@ -646,6 +618,8 @@ func TestCompletionPanicContained(t *testing.T) {
 	for _, ws := range wss {
 		closeSocketSync(t, ws)
 	}
+	victimReset()
+	inlineReset()
 	r.ReleaseProviderNPI()
 	done := make(chan struct{})
 	go func() { r.Deregister(); close(done) }()

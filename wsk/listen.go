@@ -1,21 +1,14 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
 	"net/netip"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
-
-// listenBacklog is the backlog given to listen(2). WSK has no backlog parameter (the
-// Windows stack sizes it itself), so the provider asks for SOMAXCONN, which Linux clamps
-// to net.core.somaxconn. Connections the application has not accepted yet wait in the
-// kernel's queue; closing the listener resets them (the peers see ECONNRESET).
-const listenBacklog = unix.SOMAXCONN
 
 // listenTable is the provider table of listening sockets (SPEC.md §2.4 order).
 var listenTable = dispatch.ListenDispatch{
@@ -97,16 +90,16 @@ func (r *Registration) newListenSocket(fam, sotype, proto int, ctx, cd any) (*so
 		}
 		cl = c
 	}
-	s, st := r.newSocket(dispatch.ListenSocket, fam, unix.SOCK_STREAM, unix.IPPROTO_TCP, &listenTable, ctx, cd)
+	s, st := r.newSocket(dispatch.ListenSocket, fam, sock.SockStream, sock.IPProtoTCP, &listenTable, ctx, cd)
 	if st != irp.Success {
 		return nil, st
 	}
-	// Windows lets a listener bind a port whose old connections sit in TIME_WAIT; Linux
-	// does only with SO_REUSEADDR (Go's net.Listen sets it too). Without it, a server
-	// restarted on a fixed port fails with STATUS_ADDRESS_ALREADY_ASSOCIATED for a minute.
-	if err := unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+	// Windows lets a listener bind a port whose old connections sit in TIME_WAIT; Unix
+	// does only with SO_REUSEADDR (sock.PrepareListener). Without it, a server restarted
+	// on a fixed port fails with STATUS_ADDRESS_ALREADY_ASSOCIATED for a minute.
+	if err := sock.PrepareListener(s.fd); err != nil {
 		s.closeProtocol(nil)
-		return nil, irp.FromError(err)
+		return nil, sock.Status(err)
 	}
 	s.mu.Lock() // not published yet, but registered: the loop may look at s.cold
 	s.coldLocked().lst = &listener{client: cl}
@@ -129,7 +122,11 @@ func listenBind(ws *dispatch.Socket, local netip.AddrPort, flags dispatch.Flags,
 }
 
 // startListen runs listen(2) on a bound socket and makes the listener its readiness
-// extension. A socket that connects or connected is STATUS_INVALID_DEVICE_STATE.
+// extension. WSK has no backlog parameter (the Windows stack sizes it itself), so the
+// provider asks for the largest the OS gives (sock.Listen: SOMAXCONN, which Linux clamps
+// to net.core.somaxconn). Connections the application has not accepted yet wait in the
+// kernel's queue; closing the listener resets them (the peers see ECONNRESET). A socket
+// that connects or connected is STATUS_INVALID_DEVICE_STATE.
 func (s *socket) startListen() irp.Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -139,8 +136,8 @@ func (s *socket) startListen() irp.Status {
 	if s.state&(stConnecting|stConnected|stListening) != 0 {
 		return irp.InvalidDeviceState
 	}
-	if err := unix.Listen(s.fd, listenBacklog); err != nil {
-		return irp.FromError(err)
+	if err := sock.Listen(s.fd); err != nil {
+		return sock.Status(err)
 	}
 	s.state |= stListening
 	s.ext = s.listenSide()

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -6,10 +6,9 @@ import (
 	"net/netip"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // acceptReq holds what WskAccept lent until its IRP completes.
@@ -37,7 +36,7 @@ func putAcceptedConn(c *acceptedConn) {
 	acceptedPool.Put(c)
 }
 
-// adoptSocket builds the record of a connection socket around fd, a connection accept4
+// adoptSocket builds the record of a connection socket around fd, a connection sock.Accept
 // returned (nonblocking, close-on-exec), and registers it with the engine. On failure
 // the caller still owns fd.
 func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
@@ -58,29 +57,27 @@ func (r *Registration) adoptSocket(fd, family int) (*socket, irp.Status) {
 // other error means the listener is gone: STATUS_FILE_FORCED_CLOSED.
 func (s *socket) kernelAcceptLocked() (*acceptedConn, irp.Status) {
 	for {
-		nfd, remote, err := acceptRaw(s.fd)
-		switch err {
-		case nil:
-		case unix.EAGAIN:
+		nfd, remote, err := sock.Accept(s.fd)
+		switch {
+		case err == nil:
+		case sock.IsAgain(err):
+			s.efd.RearmRead()
 			return nil, irp.Pending
-		case unix.EINTR, unix.ECONNABORTED, unix.EPROTO, unix.ENETDOWN, unix.ENOPROTOOPT,
-			unix.EHOSTDOWN, unix.EHOSTUNREACH, unix.EOPNOTSUPP, unix.ENETUNREACH:
+		case sock.AcceptRetry(err):
 			continue
-		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+		case sock.IsNoResources(err):
 			return nil, irp.InsufficientResources
 		default:
-			if acceptTransient(err) { // ENONET on Linux
-				continue
-			}
 			return nil, irp.FileForcedClosed
 		}
 		c := acceptedPool.Get().(*acceptedConn)
-		c.remote, c.local = remote, localAddrRaw(nfd)
+		c.remote = remote
+		c.local, _ = sock.LocalAddr(nfd) // the zero AddrPort if it fails
 		ns, st := s.reg.adoptSocket(nfd, int(s.family))
 		if st != irp.Success {
 			// Nobody will own it: reset it rather than let the peer wait.
-			setLingerZero(nfd)
-			_ = unix.Close(nfd)
+			sock.SetLingerZero(nfd)
+			_ = sock.Close(nfd)
 			s.reg.ctr.resetsSent.Add(1)
 			return nil, st
 		}

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
@@ -182,13 +181,14 @@ func TestAcceptInheritance(t *testing.T) {
 // Invariant 37: a listener that dies fails its calls with STATUS_FILE_FORCED_CLOSED and
 // tells the accept event with a nil socket.
 func TestListenerDead(t *testing.T) {
+	requireFixture(t, fixKillListener)
 	r, npi := newReg(t)
 	ev := newAcceptEvents(t, irp.Success, nil)
 	ls := newListenSock(t, npi, "listener-ctx", ev.table())
 	bindListen(t, ls)
 	require.Equal(t, irp.Success, lsEnable(t, ls, dispatch.EventAccept))
 	// shutdown(2) on a listening socket stops it: accept(2) then fails with EINVAL.
-	require.NoError(t, unix.Shutdown(sockOf(ls).fd, unix.SHUT_RDWR))
+	killListener(t, sockOf(ls).fd)
 	a := startAccept(t, ls, nil, nil)
 	require.Equal(t, irp.FileForcedClosed, a.wait().Status)
 	require.Nil(t, ev.next(t), "the dead listener is reported with a nil socket")

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix || windows
 
 package wsk
 
@@ -134,6 +134,7 @@ func queueAcceptBehindInspect(t *testing.T, sl *scriptedListener, addr netip.Add
 // offered after the NULL socket; calls fail with STATUS_FILE_FORCED_CLOSED, and every
 // connection the listener held is reset.
 func TestListenerDiesDuringInspectWithAcceptQueued(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	sl := newScriptedListener(t)
 	ls, addr := newScriptedConditional(t, npi, sl, true)
@@ -169,6 +170,7 @@ func TestListenerDiesDuringInspectWithAcceptQueued(t *testing.T) {
 // accepts. The NULL InspectID must be the last inspect call: the queued one for the
 // second connection is not made (that connection is reset instead).
 func TestListenerDiesWithInspectQueued(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	sl := newScriptedListener(t)
 	ls, addr := newScriptedConditional(t, npi, sl, false)
@@ -195,6 +197,7 @@ func TestListenerDiesWithInspectQueued(t *testing.T) {
 // and no accept event: the pending Accept IRP completes with STATUS_FILE_FORCED_CLOSED
 // and the NULL InspectID is told once.
 func TestListenerDeadPendingAcceptIRP(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	sl := newScriptedListener(t)
 	ls, addr := newScriptedConditional(t, npi, sl, false)
@@ -305,6 +308,7 @@ func heldCount(ws *dispatch.Socket) int {
 // application that every inspection of this listener is over, and nothing follows it.
 // While the listener lives, the same peer close is reported with WskAbortEvent.
 func TestListenerDeadNoAbortAfterNullInspect(t *testing.T) {
+	requireFixture(t, fixKillTransport)
 	r, npi := newReg(t)
 	for _, dies := range []bool{false, true} {
 		sl := newScriptedListener(t)

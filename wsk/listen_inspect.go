@@ -1,14 +1,13 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
 	"encoding/binary"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // Conditional accept (SO_CONDITIONAL_ACCEPT, SPEC.md §2.7, §2.9), user-space model. Windows asks
@@ -184,8 +183,12 @@ type heldWatch struct {
 
 func (w *heldWatch) readable(ns *socket, after *[]func()) {
 	var b [1]byte
-	n, _, err := unix.Recvfrom(ns.fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-	if err == unix.EAGAIN || err == unix.EINTR || (err == nil && n > 0) {
+	n, err := sock.Peek(ns.fd, b[:])
+	if sock.IsAgain(err) {
+		ns.efd.RearmRead() // a level-triggered engine tells the next arrival (engine doc)
+		return
+	}
+	if err == nil && n > 0 {
 		return
 	}
 	l, id := w.l, w.id

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
@@ -65,10 +64,7 @@ func startAccept(t *testing.T, ws *dispatch.Socket, ctx any, cd *dispatch.Client
 // Accept then completes synchronously.
 func waitQueued(t *testing.T, ws *dispatch.Socket) {
 	t.Helper()
-	fds := []unix.PollFd{{Fd: int32(sockOf(ws).fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, int(waitLimit/time.Millisecond))
-	require.NoError(t, err)
-	require.Equal(t, 1, n, "no connection queued")
+	waitReadable(t, sockOf(ws).fd)
 }
 
 func lsDial(t *testing.T, a netip.AddrPort) net.Conn {

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix || windows
 
 package wsk
 
@@ -45,7 +45,10 @@ func TestDeregisterWithManySocketsOpen(t *testing.T) {
 	}
 	r, npi := newReg(t)
 	clk := &crClock{}
-	e := &crEnv{t: t, npi: npi, clk: clk, peer: newCRServer(t, 4096), full: crFullListener(t)}
+	e := &crEnv{t: t, npi: npi, clk: clk, peer: newCRServer(t, 4096)}
+	if haveFixture[fixStuckConnect] {
+		e.full = stuckConnectTarget(t, "tcp4")
+	}
 
 	var socks []*drSocket
 	add := func(kind string, ws *dispatch.Socket, peer net.Conn, calls ...*crCall) *drSocket {
@@ -86,10 +89,12 @@ func TestDeregisterWithManySocketsOpen(t *testing.T) {
 				b := dispatch.MakeBuf(crBigBuf)
 				return ws.Connection().Send(ws, &b, 0, i)
 			}), receive(ws))
-		cs := e.crConnSocket()
-		add("connecting", cs, nil, crStart(clk, cs.StackSize(), func(i *irp.IRP) irp.Status {
-			return cs.Connection().Connect(cs, e.full, 0, i)
-		}))
+		if e.full.IsValid() { // no pending connect without the fixture
+			cs := e.crConnSocket()
+			add("connecting", cs, nil, crStart(clk, cs.StackSize(), func(i *irp.IRP) irp.Status {
+				return cs.Connection().Connect(cs, e.full, 0, i)
+			}))
+		}
 		ls := newListenSock(t, npi, nil, nil)
 		bindListen(t, ls)
 		accept := func() *crCall {

@@ -1,14 +1,16 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
+	"net/netip"
 	"sync"
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
 	"github.com/gowsk/gowsk/refcount"
 	"github.com/gowsk/gowsk/wsk/internal/engine"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // sockState is the socket's state word (SPEC.md §3.5), guarded by socket.mu. Bits only
@@ -83,7 +85,7 @@ type socket struct {
 	// bits: 2^31 requests pending on one socket would need hundreds of GB of records.
 	npending int32
 	gate     eventGate // event callbacks running (events.go)
-	family   uint8     // unix.AF_INET or unix.AF_INET6
+	family   uint8     // sock.AFInet or sock.AFInet6
 	// rdDrained: a read of a connection took less than it asked for since the last
 	// Readable began, so the kernel's receive queue was empty then, and the next arrival
 	// brings an edge (engine.HangupHandler). The receive event then neither reads again
@@ -119,10 +121,16 @@ type socket struct {
 // (dispatch.Socket.Category), fixed once ws.Init ran, before the socket is published.
 func (s *socket) category() dispatch.SocketFlags { return s.ws.Category() }
 
-// readShortLocked records a read that returned n of the asked bytes (see rdDrained).
+// readShortLocked records a read that returned n of the asked bytes (see rdDrained). A
+// short read (an EAGAIN is one of 0 bytes) emptied the receive queue: a level-triggered
+// engine watches the descriptor's reads again from here (engine.FD.RearmRead; a no-op on
+// the edge-triggered engines).
 func (s *socket) readShortLocked(n, asked int) {
 	if n < asked && !s.hupSeen {
 		s.rdDrained = true
+	}
+	if n < asked {
+		s.efd.RearmRead()
 	}
 }
 
@@ -394,7 +402,7 @@ func (s *socket) failLocked(st irp.Status, out *[]*op) {
 // (STATUS_CONNECTION_ABORTED) and by a panicking callback.
 func (s *socket) abortLocked(st irp.Status, out *[]*op) {
 	if s.state.has(stConnected) && !s.state.has(stAborted) {
-		resetNow(s.fd)
+		sock.Reset(s.fd)
 		s.reg.ctr.resetsSent.Add(1)
 	}
 	s.failLocked(st, out)

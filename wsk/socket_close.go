@@ -1,14 +1,13 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // closeSocket is WskCloseSocket as the provider sees it: the table member the guard calls
@@ -103,16 +102,16 @@ func (r *closeRun) resetStep() {
 	//    the kernel already finished (both FINs acknowledged while the peer's was never
 	//    read, or a reset no call met) has nothing left to reset: no RST goes out, so none
 	//    is counted in Stats.ResetsSent. The kernel may have finished it before the loop
-	//    saw the edge that says so: only the probe (tcpFinished, one system call) knows.
+	//    saw the edge that says so: only the probe (sock.TCPFinished, one system call) knows.
 	s.mu.Lock()
 	st := s.state
 	s.mu.Unlock()
 	//    Held bytes (read from the kernel, never taken) are unread input, exactly like
 	//    bytes still in the kernel: they make the close abortive.
 	if st.has(stConnected) && !st.has(stAborted) &&
-		(r.held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !tcpFinished(s.fd) {
+		(r.held > 0 || !st.has(stLocalGraceful|stRemoteGraceful)) && !sock.TCPFinished(s.fd) {
 		s.closeStep(CloseReset)
-		setLingerZero(s.fd)
+		sock.SetLingerZero(s.fd)
 		s.reg.ctr.resetsSent.Add(1)
 	} else {
 		s.closeStep(CloseNoReset)
@@ -133,7 +132,7 @@ func (r *closeRun) descriptorStep() {
 	s, i := r.s, r.i
 	r.recycle()
 	end := s.closeStep(CloseDescriptor)
-	_ = unix.Close(s.fd)
+	_ = sock.Close(s.fd)
 	end()
 	// 8. Complete the close IRP last: the single "everything for this socket is
 	//    finished" signal.

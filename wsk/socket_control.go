@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -6,10 +6,9 @@ import (
 	"encoding/binary"
 	"math/bits"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // controlSocket is WskControlSocket for every category. The IRP is optional for options
@@ -60,30 +59,32 @@ func ctlDone(i *irp.IRP, st irp.Status, n int, outReturned *int) irp.Status {
 	return st
 }
 
-// osOption maps a Winsock (level, name) to Linux's; ok is false when not supported.
-func osOption(level, code uint32) (lvl, name int, settable, ok bool) {
+// osOption maps a Winsock (level, name) to the option's meaning (package sock); ok is
+// false when not supported (sock.Supported: the keep-alive timing is not settable per
+// socket on every OS).
+func osOption(level, code uint32) (opt sock.Option, settable, ok bool) {
 	switch {
 	case level == dispatch.SOLSocket && code == SOKeepAlive:
-		return unix.SOL_SOCKET, unix.SO_KEEPALIVE, true, true
+		return sock.OptKeepAlive, true, true
 	case level == dispatch.SOLSocket && code == SOSndBuf:
-		return unix.SOL_SOCKET, unix.SO_SNDBUF, true, true
+		return sock.OptSndBuf, true, true
 	case level == dispatch.SOLSocket && code == SORcvBuf:
-		return unix.SOL_SOCKET, unix.SO_RCVBUF, true, true
+		return sock.OptRcvBuf, true, true
 	case level == dispatch.SOLSocket && code == SOError:
-		return unix.SOL_SOCKET, unix.SO_ERROR, false, true
+		return sock.OptError, false, true
 	case level == IPProtoTCP && code == TCPNoDelay:
-		return unix.IPPROTO_TCP, unix.TCP_NODELAY, true, true
+		return sock.OptNoDelay, true, true
 	case level == IPProtoTCP && code == TCPKeepAlive:
-		return unix.IPPROTO_TCP, tcpKeepIdle, true, tcpKeepIdle >= 0 // sys_*.go
+		return sock.OptKeepIdle, true, sock.Supported(sock.OptKeepIdle)
 	case level == IPProtoTCP && code == TCPKeepIntvl:
-		return unix.IPPROTO_TCP, tcpKeepIntvl, true, tcpKeepIntvl >= 0
+		return sock.OptKeepIntvl, true, sock.Supported(sock.OptKeepIntvl)
 	}
-	return 0, 0, false, false
+	return 0, false, false
 }
 
 // option gets or sets one integer option on the descriptor.
 func (s *socket) option(set bool, code, level uint32, in, out []byte, outReturned *int, i *irp.IRP) irp.Status {
-	lvl, name, settable, ok := osOption(level, code)
+	opt, settable, ok := osOption(level, code)
 	if !ok || (set && !settable) {
 		return ctlDone(i, irp.NotSupported, 0, nil)
 	}
@@ -97,20 +98,17 @@ func (s *socket) option(set bool, code, level uint32, in, out []byte, outReturne
 			return ctlDone(i, irp.InvalidParameter, 0, nil)
 		}
 		v := int(int32(binary.LittleEndian.Uint32(in)))
-		if err := unix.SetsockoptInt(s.fd, lvl, name, v); err != nil {
-			return ctlDone(i, irp.FromError(err), 0, nil)
+		if err := sock.SetInt(s.fd, opt, v); err != nil {
+			return ctlDone(i, sock.Status(err), 0, nil)
 		}
 		return ctlDone(i, irp.Success, 0, outReturned)
 	}
 	if len(out) < 4 {
 		return ctlDone(i, irp.BufferOverflow, 4, outReturned)
 	}
-	v, err := unix.GetsockoptInt(s.fd, lvl, name)
+	v, err := sock.GetInt(s.fd, opt) // buffer sizes as Winsock counts them (Linux doubles them)
 	if err != nil {
-		return ctlDone(i, irp.FromError(err), 0, nil)
-	}
-	if name == unix.SO_SNDBUF || name == unix.SO_RCVBUF {
-		v /= 2 // Linux reports twice the value set (its bookkeeping overhead); Winsock does not
+		return ctlDone(i, sock.Status(err), 0, nil)
 	}
 	binary.LittleEndian.PutUint32(out, uint32(int32(v)))
 	return ctlDone(i, irp.Success, 4, outReturned)
@@ -139,16 +137,15 @@ func (s *socket) ioctl(code uint32, out []byte, outReturned *int, i *irp.IRP) ir
 	var err error
 	switch code {
 	case dispatch.SIOWskQueryReceiveBacklog:
-		v, err = unix.IoctlGetInt(s.fd, ioctlInq)
+		v, err = sock.ReceiveQueue(s.fd)
 		v += s.heldBytesLocked() // read by the receive event, not taken yet (conn_events.go)
 	case SIOQuerySendQueue:
-		v, err = s.sendQueueLocked() // sendqueue_linux.go
+		v, err = s.sendQueueLocked() // sendqueue_count.go
 	default:
-		v, err = unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
-		v /= 2
+		v, err = sock.IdealSendBacklog(s.fd)
 	}
 	if err != nil {
-		return ctlDone(i, irp.FromError(err), 0, nil)
+		return ctlDone(i, sock.Status(err), 0, nil)
 	}
 	binary.LittleEndian.PutUint64(out, uint64(v))
 	return ctlDone(i, irp.Success, 8, outReturned)

@@ -1,14 +1,13 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
 	"net/netip"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // basicTable is the provider table of basic sockets (options and IOCTLs only).
@@ -70,15 +69,15 @@ func (r *Registration) newSocket(cat dispatch.SocketFlags, family, sotype, proto
 	if st := r.reserveSocket(); st != irp.Success {
 		return nil, st
 	}
-	fd, err := sysSocket(family, sotype, proto)
+	fd, err := sock.Socket(family, sotype, proto)
 	if err != nil {
 		r.unreserveSocket()
-		return nil, irp.FromError(err)
+		return nil, sock.Status(err)
 	}
 	s := &socket{reg: r, family: uint8(family), fd: fd,
 		socketContext: socketContext, clientDispatch: clientDispatch}
 	if st := r.registerSocket(s, table); st != irp.Success {
-		_ = unix.Close(fd)
+		_ = sock.Close(fd)
 		return nil, st
 	}
 	if s.category() != cat {
@@ -134,7 +133,7 @@ func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.
 		if _, ok := clientDispatch.(*dispatch.ClientConnectionDispatch); clientDispatch != nil && !ok {
 			return failIRP(i, irp.InvalidParameter)
 		}
-		s, st = r.newSocket(flags, fam, unix.SOCK_STREAM, unix.IPPROTO_TCP, &connectionTable, socketContext, clientDispatch)
+		s, st = r.newSocket(flags, fam, sock.SockStream, sock.IPProtoTCP, &connectionTable, socketContext, clientDispatch)
 	case dispatch.DatagramSocket:
 		s, st = r.newDatagramSocket(fam, sotype, protocol, socketContext, clientDispatch)
 	case dispatch.ListenSocket:
@@ -199,7 +198,7 @@ func wskSocketConnect(c *dispatch.Client, sotype, protocol int, local, remote ne
 	if clientDispatch != nil {
 		cd = clientDispatch
 	}
-	s, st := r.newSocket(dispatch.ConnectionSocket, fam, unix.SOCK_STREAM, unix.IPPROTO_TCP, &connectionTable, socketContext, cd)
+	s, st := r.newSocket(dispatch.ConnectionSocket, fam, sock.SockStream, sock.IPProtoTCP, &connectionTable, socketContext, cd)
 	if st != irp.Success {
 		return failIRP(i, st)
 	}

@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package wsk
 
@@ -9,8 +9,8 @@ import (
 	"github.com/gowsk/gowsk/irp"
 )
 
-// On systems without an engine Register already fails with STATUS_NOT_SUPPORTED; these
-// members exist so the provider table compiles everywhere.
+// On systems without an engine (Plan 9, js, wasip1) Register already fails with
+// STATUS_NOT_SUPPORTED; these members exist so the provider table compiles everywhere.
 
 func wskSocket(c *dispatch.Client, family, sotype, protocol int, flags dispatch.SocketFlags,
 	socketContext any, clientDispatch any, i *irp.IRP) irp.Status {

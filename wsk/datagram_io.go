@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
@@ -6,10 +6,9 @@ import (
 	"net/netip"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // maxDatagram is the largest UDP payload (IPv6 jumbograms aside): a provider buffer of
@@ -36,20 +35,21 @@ func putDgramBuf(b *dgramBuf) {
 
 // recvDatagram reads one datagram from the kernel into a pooled buffer. A datagram from a
 // source other than the fixed remote address is dropped (counted) and the next one read.
-// It returns nil and the error (unix.EAGAIN: nothing left). ECONNREFUSED (an ICMP error
-// of an earlier send, reported once) is skipped: it belongs to no receive.
+// It returns nil and the error (sock.IsAgain: nothing left; the read direction is then
+// re-armed). The ICMP error of an earlier send belongs to no receive: sock.RecvFrom skips
+// it.
 func (s *socket) recvDatagram(d *dgram) (*dgramBuf, error) {
 	for {
 		b := getDgramBuf()
-		n, _, _, from, err := unix.Recvmsg(s.fd, b.b, nil, 0)
+		n, from, err := sock.RecvFrom(s.fd, b.b)
 		if err != nil {
 			putDgramBuf(b)
-			if err == unix.EINTR || err == unix.ECONNREFUSED {
-				continue
+			if sock.IsAgain(err) {
+				s.efd.RearmRead()
 			}
 			return nil, err
 		}
-		b.n, b.from = n, fromSockaddr(from)
+		b.n, b.from = n, from
 		if d.remote.IsValid() && b.from != d.remote {
 			putDgramBuf(b)
 			d.dropped++
@@ -82,7 +82,7 @@ func (s *socket) takeDatagramLocked(o *op, b *dgramBuf, out *[]*op) {
 // pumpDatagramRecvLocked serves the queued ReceiveFrom IRPs: first from the backlog (the
 // oldest datagrams), then from the kernel until EAGAIN. A receive error fails the head
 // request only (the next datagram may be fine), except one that says the transport
-// itself is gone (transportDied): that is returned, and the caller makes the socket dead.
+// itself is gone (sock.TransportDied): that is returned, and the caller makes the socket dead.
 // A completed ReceiveFrom ends the pause of a static event that refused the backlog.
 func (s *socket) pumpDatagramRecvLocked(out *[]*op) error {
 	d := dgOf(s)
@@ -98,12 +98,12 @@ func (s *socket) pumpDatagramRecvLocked(out *[]*op) error {
 		}
 		b, err := s.recvDatagram(d)
 		switch {
-		case err == unix.EAGAIN:
+		case sock.IsAgain(err):
 			return nil
-		case err != nil && transportDied(err):
+		case err != nil && sock.TransportDied(err):
 			return err
 		case err != nil:
-			s.finishLocked(o, irp.FromError(err), 0, out)
+			s.finishLocked(o, sock.Status(err), 0, out)
 			continue
 		}
 		s.takeDatagramLocked(o, b, out)
@@ -125,12 +125,12 @@ func (d *dgram) resumeLocked(s *socket) {
 // does not fit (counted in dgram.dropped and Stats.DatagramsDropped): the edge-triggered
 // engine gives no new edge before an EAGAIN, so the kernel must always be read to the
 // end. A new datagram ends the pause of a static event that refused the backlog. It
-// returns an error only when the transport died (transportDied).
+// returns an error only when the transport died (sock.TransportDied).
 func (s *socket) drainToBacklogLocked(d *dgram) error {
 	for {
 		b, err := s.recvDatagram(d)
 		if err != nil {
-			if transportDied(err) {
+			if sock.TransportDied(err) {
 				return err
 			}
 			return nil // EAGAIN, or an error no request is there to report
@@ -157,27 +157,29 @@ func (s *socket) pumpDatagramSendLocked(out *[]*op) {
 		var err error
 		for a.next < len(a.bufs) {
 			var n int
-			n, err = sendDatagram(s.fd, &a.bufs[a.next], segs[:0], a.to)
+			n, err = sendDatagram(s.fd, int(s.family), &a.bufs[a.next], segs[:0], a.to)
 			if err != nil {
 				break
 			}
 			a.total += n
 			a.next++
 		}
-		if err == unix.EAGAIN {
+		if sock.IsAgain(err) {
+			s.efd.RearmWrite()
 			return
 		}
 		if err != nil {
-			s.finishLocked(o, irp.FromError(err), a.total, out)
+			s.finishLocked(o, sock.Status(err), a.total, out)
 			continue
 		}
 		s.finishLocked(o, irp.Success, a.total, out)
 	}
 }
 
-// sendDatagram sends b as one datagram to to. A Buf of more pieces than one sendmsg takes
-// is gathered into one slice first (a datagram cannot be split over two calls).
-func sendDatagram(fd int, b *dispatch.Buf, segs [][]byte, to unix.Sockaddr) (int, error) {
+// sendDatagram sends b as one datagram to to from fd, a socket of family. A Buf of more
+// pieces than one sendmsg takes is gathered into one slice first (a datagram cannot be
+// split over two calls).
+func sendDatagram(fd, family int, b *dispatch.Buf, segs [][]byte, to netip.AddrPort) (int, error) {
 	nseg := 0
 	for range b.Segments {
 		nseg++
@@ -189,21 +191,8 @@ func sendDatagram(fd int, b *dispatch.Buf, segs [][]byte, to unix.Sockaddr) (int
 	} else {
 		segs = segmentsFrom(b, 0, segs)
 	}
-	if len(segs) > 1 {
-		return ignoringEINTR(func() (int, error) {
-			return unix.SendmsgBuffers(fd, segs, nil, to, msgNoSignal)
-		})
-	}
-	var p []byte
-	if len(segs) == 1 {
-		p = segs[0]
-	}
-	return ignoringEINTR(func() (int, error) { return unix.SendmsgN(fd, p, nil, to, msgNoSignal) })
+	return sock.SendTo(fd, family, segs, to)
 }
-
-// disconnectDatagram dissolves a UDP socket's association (connect with AF_UNSPEC): the
-// kernel accepts datagrams from any source again.
-func disconnectDatagram(fd int) { connectUnspec(fd) }
 
 // readable is the datagram half of Readable (on the loop, mu held, socket not closing):
 // the queued ReceiveFrom IRPs take what they can first (invariant 31), the rest of the

@@ -1,6 +1,6 @@
 //go:build freebsd
 
-package wsk
+package sock
 
 import (
 	"unsafe"
@@ -8,14 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const msgNoSignal = unix.MSG_NOSIGNAL
+// The kernel's view of a TCP connection, and the keep-alive timing options.
 
-func noSigpipe(int) error { return nil }
-
-// tcpFinished reports whether the kernel has already finished the TCP connection on fd
+// TCPFinished reports whether the kernel has already finished the TCP connection on fd
 // (TCP_INFO's tcpi_state, the first byte of struct tcp_info, is TCPS_CLOSED): a linger-0
 // close of it sends nothing. Any error (not TCP) is false.
-func tcpFinished(fd int) bool {
+func TCPFinished(fd int) bool {
 	var info [256]byte // larger than struct tcp_info; the kernel copies what it has
 	n := uint32(len(info))
 	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
@@ -26,9 +24,9 @@ func tcpFinished(fd int) bool {
 // tcpsClosed is TCPS_CLOSED in the BSD numbering (netinet/tcp_fsm.h).
 const tcpsClosed = 0
 
-// kernelSendQueue is FIONWRITE (_IOR('f', 119, int), not named by x/sys/unix): the bytes
-// in the send buffer not yet acknowledged.
-func kernelSendQueue(fd int) (int, error) { return unix.IoctlGetInt(fd, 0x40046677) }
+// SendQueue is FIONWRITE (_IOR('f', 119, int), not named by x/sys/unix): the bytes in the
+// send buffer not yet acknowledged.
+func SendQueue(fd int) (int, error) { return unix.IoctlGetInt(fd, 0x40046677) }
 
 // The keep-alive timing options (TCP_KEEPIDLE, TCP_KEEPINTVL).
 const tcpKeepIdle, tcpKeepIntvl = unix.TCP_KEEPIDLE, unix.TCP_KEEPINTVL

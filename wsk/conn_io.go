@@ -1,23 +1,24 @@
-//go:build unix
+//go:build unix || windows
 
 package wsk
 
 import (
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
-// The nonblocking syscalls behind the queues. Every pump runs with socket.mu held, on
-// the loop (readiness) or inline on the caller (the fast path of a new call), and goes on
-// until EAGAIN or an empty queue: the engine is edge-triggered, so a later edge comes only
-// after an EAGAIN.
+// The nonblocking syscalls behind the queues (package sock). Every pump runs with
+// socket.mu held, on the loop (readiness) or inline on the caller (the fast path of a new
+// call), and goes on until EAGAIN or an empty queue: the engine is edge-triggered, so a
+// later edge comes only after an EAGAIN. On a level-triggered engine the EAGAIN (or a
+// short read, readShortLocked) re-arms the direction: every read and write path calls
+// s.efd.RearmRead or RearmWrite there (engine doc, "Edges on a level-triggered poller").
 
 // maxIovecs bounds one readv/writev.
-const maxIovecs = 64
+const maxIovecs = sock.MaxSegs
 
 // segmentsFrom appends to dst the pieces of b from byte off on (at most maxIovecs).
 func segmentsFrom(b *dispatch.Buf, off int, dst [][]byte) [][]byte {
@@ -44,80 +45,6 @@ func segsLen(segs [][]byte) int {
 	return n
 }
 
-// ignoringEINTR calls fn again for as long as a signal interrupts the system call in it
-// before it did anything (EINTR), as internal/poll's ignoringEINTRIO does. Pass a function
-// literal: the compiler inlines this loop and the literal, so the system call wrapper is
-// called directly (a top-level function passed as fn would stay an indirect call).
-func ignoringEINTR(fn func() (int, error)) (int, error) {
-	for {
-		n, err := fn()
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
-}
-
-// readv reads into the segments; (0, nil) is EOF.
-func readv(fd int, segs [][]byte) (int, error) {
-	if len(segs) == 1 {
-		return ignoringEINTR(func() (int, error) { return rawRead(fd, segs[0]) })
-	}
-	return ignoringEINTR(func() (int, error) { return recvBuffers(fd, segs) })
-}
-
-// recvBuffers is recvmsg(2) into the segments, without source address or control data.
-func recvBuffers(fd int, segs [][]byte) (int, error) {
-	n, _, _, _, err := unix.RecvmsgBuffers(fd, segs, nil, 0)
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// writev writes the segments with MSG_NOSIGNAL (a reset peer gives EPIPE, never SIGPIPE).
-func writev(fd int, segs [][]byte) (int, error) {
-	if len(segs) == 1 {
-		return ignoringEINTR(func() (int, error) { return sendNoSignal(fd, segs[0]) })
-	}
-	return ignoringEINTR(func() (int, error) { return sendBuffers(fd, segs) })
-}
-
-// sendBuffers is sendmsg(2) of the segments with MSG_NOSIGNAL.
-func sendBuffers(fd int, segs [][]byte) (int, error) {
-	n, err := unix.SendmsgBuffers(fd, segs, nil, nil, msgNoSignal)
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// setLingerZero sets SO_LINGER{1,0}: the close that follows sends RST. The provider never
-// sets a positive linger on the descriptor: on Linux that makes close(2) block an OS thread
-// for the linger time, and the kernel still does not abort when it expires.
-func setLingerZero(fd int) {
-	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-}
-
-// resetNow sends RST on a connected TCP socket without closing the descriptor:
-// connect(AF_UNSPEC) runs tcp_disconnect, which resets any connection in a synchronized
-// state. The descriptor stays ours until the close protocol closes it, so its number
-// cannot be reused under a socket the application still holds.
-func resetNow(fd int) {
-	setLingerZero(fd)
-	connectUnspec(fd)
-}
-
-// ioStatus maps a read/write error on a connected socket to the terminal status.
-func ioStatus(err error) irp.Status {
-	switch err {
-	case unix.ECONNRESET, unix.EPIPE:
-		return irp.ConnectionReset
-	case unix.ECONNABORTED:
-		return irp.ConnectionAborted
-	}
-	return irp.FromError(err)
-}
-
 // pumpRecvLocked serves recvQ from the head until EAGAIN or an empty queue.
 func (s *socket) pumpRecvLocked(out *[]*op) {
 	if s.indicatingLocked() {
@@ -137,7 +64,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			// than the Buf's Length, which DRAIN requires to be 0).
 			n, err := drainRead(s.fd)
 			switch {
-			case err == unix.EAGAIN:
+			case sock.IsAgain(err):
 				s.readShortLocked(0, 1)
 				return
 			case err != nil:
@@ -150,9 +77,9 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 		case o.buf.Length == 0:
 			// A zero-length receive completes when data (or EOF) is there, taking none.
 			var one [1]byte
-			n, err := ignoringEINTR(func() (int, error) { return recvPeek(s.fd, one[:]) })
+			n, err := sock.Peek(s.fd, one[:])
 			switch {
-			case err == unix.EAGAIN:
+			case sock.IsAgain(err):
 				s.readShortLocked(0, 1)
 				return
 			case err != nil:
@@ -166,13 +93,13 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			s.finishLocked(o, irp.Success, 0, out)
 		default:
 			sg := segmentsFrom(&o.buf, o.n, segs[:0])
-			n, err := readv(s.fd, sg)
+			n, err := sock.Readv(s.fd, sg)
 			// A receive without WAITALL that already holds bytes (taken from the held
 			// ones, conn_events.go) completes with them when the kernel has no more, and
 			// before an error the read reports: the data came first.
 			partial := o.n > 0 && o.flags&dispatch.FlagWaitAll == 0
 			switch {
-			case err == unix.EAGAIN:
+			case sock.IsAgain(err):
 				s.readShortLocked(0, 1)
 				if partial {
 					s.finishLocked(o, irp.Success, o.n, out)
@@ -216,8 +143,9 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 	for !s.sendQ.empty() && s.sticky == 0 && s.state.has(stConnected) {
 		o := s.sendQ.head()
 		if o.n < o.buf.Length {
-			n, err := writev(s.fd, segmentsFrom(&o.buf, o.n, segs[:0]))
-			if err == unix.EAGAIN {
+			n, err := sock.Writev(s.fd, segmentsFrom(&o.buf, o.n, segs[:0]))
+			if sock.IsAgain(err) {
+				s.efd.RearmWrite()
 				return
 			}
 			if err != nil {
@@ -230,10 +158,10 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 		if o.kind == opDisconnect {
 			// Once both directions are shut down Linux forgets the peer (getpeername says
 			// ENOTCONN): record it while the kernel still knows it (peerNameLocked).
-			if ap := peerAddrRaw(s.fd); ap.IsValid() {
+			if ap, err := sock.PeerAddr(s.fd); err == nil {
 				s.coldLocked().peer = ap
 			}
-			if err := unix.Shutdown(s.fd, unix.SHUT_WR); err != nil {
+			if err := sock.Shutdown(s.fd); err != nil {
 				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
 				return
 			}
@@ -245,26 +173,23 @@ func (s *socket) pumpSendLocked(out *[]*op) {
 	}
 }
 
-// connectDoneLocked finishes a nonblocking connect when the socket turns writable:
-// SO_ERROR says how it ended; a socket still connecting (an early edge) waits for the
-// next one. A ConnectEx with data moves to the head of sendQ to send it.
+// connectDoneLocked finishes a nonblocking connect when the socket turns writable (or
+// reports an error: a failed connect is not writable on Windows): SO_ERROR says how it
+// ended; a socket still connecting (an early edge) waits for the next one. A ConnectEx
+// with data moves to the head of sendQ to send it.
 func (s *socket) connectDoneLocked(out *[]*op) {
 	o := s.connectOpLocked()
-	soerr, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if err == nil && soerr == 0 {
-		if _, perr := unix.Getpeername(s.fd); perr == unix.ENOTCONN {
-			return // not yet: wait for the next edge
-		}
+	done, err := sock.ConnectResult(s.fd)
+	if !done {
+		s.efd.RearmWrite()
+		return // not yet: wait for the next edge
 	}
 	s.state &^= stConnecting
-	if err == nil && soerr != 0 {
-		err = unix.Errno(soerr)
-	}
 	if o == nil {
 		return
 	}
 	if err != nil {
-		s.finishLocked(o, irp.FromError(err), 0, out)
+		s.finishLocked(o, sock.Status(err), 0, out)
 		return
 	}
 	s.connectedLocked(o, out)
@@ -291,7 +216,7 @@ var drainPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b
 // drainRead reads and discards what waits in fd's receive queue, up to one buffer.
 func drainRead(fd int) (int, error) {
 	bp := drainPool.Get().(*[]byte)
-	n, err := readv(fd, [][]byte{*bp})
+	n, err := sock.Read(fd, *bp)
 	drainPool.Put(bp)
 	return n, err
 }
