@@ -60,7 +60,7 @@ func TestReadinessAfterEveryAgain(t *testing.T) {
 		r, npi := newReg(t)
 		ws, c := connect(t, npi)
 		rlShrinkSendBuf(t, ws)
-		big := make([]byte, 256<<10) // far more than both socket buffers: the send pends
+		big := make([]byte, 16<<20) // more than both socket buffers, even once the peer's has grown by autotuning: the send pends
 		for k := range rearmRounds {
 			p := send(t, ws, big)
 			require.Equal(t, irp.Pending, p.ret, "round %d: the send waits for the peer", k)

@@ -3,7 +3,6 @@
 package wsk
 
 import (
-	"net/netip"
 	"sync"
 
 	"github.com/gowsk/gowsk/dispatch"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
+	"github.com/gowsk/gowsk/wsk/internal/sock"
 )
 
 // BenchmarkCloseOnePending times the close of a connected socket with one receive IRP
@@ -191,7 +192,7 @@ func rawClose(b *testing.B, fd, epfd int, mode string, lg *unix.Linger) error {
 	case "raw-del":
 		_ = unix.EpollCtl(epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	case "raw-wsk":
-		if tcpFinished(fd) {
+		if sock.TCPFinished(fd) {
 			b.Fatal("a connected socket probed as finished")
 		}
 	}
