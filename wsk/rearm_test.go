@@ -4,6 +4,7 @@ package wsk
 
 import (
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -60,7 +61,11 @@ func TestReadinessAfterEveryAgain(t *testing.T) {
 		r, npi := newReg(t)
 		ws, c := connect(t, npi)
 		rlShrinkSendBuf(t, ws)
-		big := make([]byte, 16<<20) // more than both socket buffers, even once the peer's has grown by autotuning: the send pends
+		// A fixed receive buffer on the peer stops autotuning (which would let a later
+		// round's send fit in the grown buffer and complete inline): 1 MiB is then more
+		// than both buffers in every round, and the send pends.
+		require.NoError(t, c.(*net.TCPConn).SetReadBuffer(64<<10))
+		big := make([]byte, 1<<20)
 		for k := range rearmRounds {
 			p := send(t, ws, big)
 			require.Equal(t, irp.Pending, p.ret, "round %d: the send waits for the peer", k)
