@@ -3,8 +3,6 @@
 package wsk
 
 import (
-	"strings"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/gowsk/gowsk/dispatch"
@@ -160,7 +158,7 @@ func (s *socket) completeAtClose(out []*op) {
 		if v == nil {
 			return
 		}
-		if msg, ok := v.(string); ok && irp.Verifier() && strings.HasPrefix(msg, "irp: bug check") {
+		if irp.IsBugCheck(v) {
 			panic(v)
 		}
 		s.reg.ctr.callbackPanics.Add(1)
