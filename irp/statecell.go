@@ -98,12 +98,8 @@ func (i *IRP) word() *stateCell {
 // adoptCell sets up a zero IRP on its owner's first use: a registered cell, and the
 // location numbering of a fresh IRP.
 func (i *IRP) adoptCell() *stateCell {
-	c := &stateCell{}
-	c.w.Store(stateIdle | allocOne)
-	i.cell.Store(c)
 	i.current = len(i.stack) + 1
-	register(i, c)
-	return c
+	return i.newCell()
 }
 
 // stateNow is the state for a reader that may not own the IRP: that of the word, or Idle
@@ -119,11 +115,17 @@ func (i *IRP) stateNow() uint64 {
 // first allocation counted.
 func newIRP(stackSize int) *IRP {
 	i := &IRP{stack: make([]location, stackSize), current: stackSize + 1}
+	i.newCell()
+	return i
+}
+
+// newCell gives i its state cell, idle with one allocation counted, and registers it.
+func (i *IRP) newCell() *stateCell {
 	c := &stateCell{}
 	c.w.Store(stateIdle | allocOne)
 	i.cell.Store(c)
 	register(i, c)
-	return i
+	return c
 }
 
 // register enters c in the registry and arranges for its counts to be retired once i is

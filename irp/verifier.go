@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
 )
 
@@ -63,6 +64,17 @@ var violationInfo = [numViolations]struct {
 	vSentWhilePending:        {0xC9, "IRP_SENT_WHILE_PENDING"},
 }
 
+// bugCheckPrefix begins the value of every verifier panic ("irp: bug check 0x.. NAME: detail").
+const bugCheckPrefix = "irp: bug check "
+
+// IsBugCheck reports whether v, a recovered panic value, is a verifier bug check. Code that
+// recovers panics of user code (a completion routine, a callback) uses it to let a bug check
+// go on: in verifier mode it is meant to stop the program.
+func IsBugCheck(v any) bool {
+	msg, ok := v.(string)
+	return ok && strings.HasPrefix(msg, bugCheckPrefix)
+}
+
 var violationCounts [numViolations]atomic.Uint64
 
 // violationWarned records, per kind, that the one warning of the process was logged.
@@ -75,7 +87,7 @@ func report(v violation, detail string) {
 	violationCounts[v].Add(1)
 	info := violationInfo[v]
 	if verifierOn.Load() {
-		panic(fmt.Sprintf("irp: bug check 0x%X %s: %s", info.code, info.name, detail))
+		panic(fmt.Sprintf(bugCheckPrefix+"0x%X %s: %s", info.code, info.name, detail))
 	}
 	if !violationWarned[v].Load() && violationWarned[v].CompareAndSwap(false, true) {
 		warnViolation(info.code, info.name, detail)

@@ -3,8 +3,6 @@
 package wsk
 
 import (
-	"strings"
-
 	"github.com/gowsk/gowsk/dispatch"
 	"github.com/gowsk/gowsk/irp"
 	"github.com/gowsk/gowsk/wsk/internal/sock"
@@ -159,7 +157,7 @@ func (s *socket) completeAtClose(out []*op) {
 		if v == nil {
 			return
 		}
-		if msg, ok := v.(string); ok && irp.Verifier() && strings.HasPrefix(msg, "irp: bug check") {
+		if irp.IsBugCheck(v) {
 			panic(v)
 		}
 		s.reg.ctr.callbackPanics.Add(1)

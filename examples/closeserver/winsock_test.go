@@ -48,6 +48,10 @@ func TestWinsockServerClosePaths(t *testing.T) {
 	require.Equal(t, "OK", p.ask("LINGER 1 5"))
 	p.send("FILL 8000000")
 	p.send("CLOSESOCKET")
+	// Read only once the close has decided: a peer that drains the 8 MB while the server
+	// still works through FILL can have every byte acknowledged first (the receive buffer
+	// autotunes far above 8 MB here), and then nothing is left to linger over.
+	srv.out.waitFor(t, "conn 3: closesocket")
 	require.NoError(t, p.c.SetReadDeadline(time.Now().Add(waitBound)))
 	b := make([]byte, 8_000_000)
 	_, err := p.r.Read(b[:1])
