@@ -56,6 +56,12 @@ func (e *StatusError) Is(target error) bool {
 		return t != nil && t.Status == e.Status
 	case WSAError:
 		return t == e.Status.Winsock()
+	case syscall.Errno:
+		// On Windows the OS reports Winsock codes as Errnos (windows.WSAECONNRESET is
+		// syscall.Errno(10054)), and syscall.ECONNRESET is another number there.
+		if w, ok := wsaOfErrno(t); ok {
+			return w == e.Status.Winsock()
+		}
 	}
 	if s := e.Status.sentinel(); s != nil && target == s {
 		return true
@@ -70,7 +76,8 @@ func (e *StatusError) Unwrap() error { return e.Status.sentinel() }
 // ECONNREFUSED → ConnectionRefused, EPIPE → ConnectionReset, ETIMEDOUT → IoTimeout,
 // os.ErrDeadlineExceeded → IoTimeout, context.Canceled → Cancelled, EADDRINUSE →
 // AddressAlreadyAssociated, EINVAL → InvalidParameter, ENOBUFS/ENOMEM/EMFILE →
-// InsufficientResources, ENOTCONN → InvalidDeviceState, *StatusError → its Status, …).
+// InsufficientResources, ENOTCONN → InvalidDeviceState, *StatusError → its Status, a
+// WSAError or a Windows Errno holding a Winsock code → that code's Status, …).
 // nil maps to Success and anything unrecognised to Unsuccessful.
 func FromError(err error) Status {
 	if err == nil {
@@ -84,6 +91,11 @@ func FromError(err error) Status {
 	if errors.As(err, &errno) {
 		if s, ok := fromErrno(errno); ok {
 			return s
+		}
+		if w, ok := wsaOfErrno(errno); ok {
+			if s, ok := fromWSA(w); ok {
+				return s
+			}
 		}
 	}
 	var wsa WSAError
@@ -105,6 +117,17 @@ func FromError(err error) Status {
 		return EndOfFile
 	}
 	return Unsuccessful
+}
+
+// wsaOfErrno reads e as a Winsock code when it is in Winsock's ranges: WSABASEERR (10000)
+// to 11999, and the two overlapped-I/O codes WSA_OPERATION_ABORTED (995) and
+// WSA_IO_PENDING (997). Windows hands them to Go as syscall.Errno; no Unix errno is that
+// large, so the same reading is safe on every OS.
+func wsaOfErrno(e syscall.Errno) (WSAError, bool) {
+	if (e >= 10000 && e < 12000) || e == syscall.Errno(WSAOperationAborted) || e == syscall.Errno(WSAIOPending) {
+		return WSAError(e), true
+	}
+	return 0, false
 }
 
 func fromErrno(e syscall.Errno) (Status, bool) {
@@ -181,6 +204,12 @@ func fromWSA(e WSAError) (Status, bool) {
 		return RequestAborted, true
 	case WSAESHUTDOWN:
 		return PipeDisconnected, true
+	case WSAENETDOWN, WSAENETUNREACH:
+		return NetworkUnreachable, true
+	case WSAEHOSTUNREACH:
+		return HostUnreachable, true
+	case WSAEOPNOTSUPP:
+		return NotSupported, true
 	}
 	return 0, false
 }

@@ -140,9 +140,18 @@ func TestFromError(t *testing.T) {
 		{&os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}, ConnectionReset},
 		{fmt.Errorf("x: %w", GracefulDisconnect.Err()), GracefulDisconnect},
 		{WSAECONNABORTED, ConnectionAborted},
+		{syscall.Errno(WSAECONNRESET), ConnectionReset}, // how Windows reports it
+		{&os.SyscallError{Syscall: "wsarecv", Err: syscall.Errno(WSAECONNREFUSED)}, ConnectionRefused},
+		{syscall.Errno(WSAOperationAborted), Cancelled},
+		{syscall.Errno(WSAENETUNREACH), NetworkUnreachable},
+		{syscall.Errno(10999), Unsuccessful}, // a Winsock code with no Status
 		{errors.New("mystery"), Unsuccessful},
 	}
 	for _, c := range cases {
 		require.Equal(t, c.want, FromError(c.err), "%v", c.err)
 	}
+	// A status matches the Winsock code as Windows hands it over, an Errno, but not
+	// another code.
+	require.ErrorIs(t, ConnectionReset.Err(), syscall.Errno(WSAECONNRESET))
+	require.NotErrorIs(t, ConnectionReset.Err(), syscall.Errno(WSAECONNABORTED))
 }
