@@ -63,6 +63,9 @@ func errName(err error) string {
 		if name, ok := errnoNames[errno]; ok {
 			return name
 		}
+		if name, ok := osErrnoNames[errno]; ok {
+			return name
+		}
 		return errno.Error()
 	}
 	return err.Error()
