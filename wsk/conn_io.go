@@ -63,14 +63,10 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			// Discard everything until the peer's FIN (Information stays 0: never more
 			// than the Buf's Length, which DRAIN requires to be 0).
 			n, err := drainRead(s.fd)
-			switch {
-			case sock.IsAgain(err):
-				s.readShortLocked(0, 1)
+			if s.readEndedLocked(err, out) {
 				return
-			case err != nil:
-				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
-				return
-			case n == 0:
+			}
+			if n == 0 {
 				s.eofLocked(out)
 				return
 			}
@@ -78,12 +74,7 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			// A zero-length receive completes when data (or EOF) is there, taking none.
 			var one [1]byte
 			n, err := sock.Peek(s.fd, one[:])
-			switch {
-			case sock.IsAgain(err):
-				s.readShortLocked(0, 1)
-				return
-			case err != nil:
-				s.ioFailedLocked(err, out) // a dead transport: conn_events.go
+			if s.readEndedLocked(err, out) {
 				return
 			}
 			if n == 0 {
@@ -122,6 +113,21 @@ func (s *socket) pumpRecvLocked(out *[]*op) {
 			}
 		}
 	}
+}
+
+// readEndedLocked handles the error of a read that takes nothing for itself (DRAIN, a
+// zero-length receive): EAGAIN records the emptied receive queue (readShortLocked), any
+// other error ends the connection. It reports whether the pump must stop.
+func (s *socket) readEndedLocked(err error, out *[]*op) bool {
+	switch {
+	case sock.IsAgain(err):
+		s.readShortLocked(0, 1)
+		return true
+	case err != nil:
+		s.ioFailedLocked(err, out) // a dead transport: conn_events.go
+		return true
+	}
+	return false
 }
 
 // eofLocked records the peer's graceful disconnect and completes every queued receive

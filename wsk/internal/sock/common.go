@@ -5,7 +5,7 @@ package sock
 import "syscall"
 
 // The parts of the interface that are one code on every OS, over the OS files' system
-// calls (optName, getsockoptInt, setsockoptInt, soError, ...).
+// calls (optName, getsockoptInt, setsockoptInt, ...).
 
 // Supported reports whether the OS has o at all (the keep-alive timing is not settable
 // per socket everywhere).
@@ -34,6 +34,12 @@ func SetInt(fd int, o Option, v int) error {
 		return errNoOption
 	}
 	return optErr(o, setsockoptInt(fd, level, name, v))
+}
+
+// soError reads SO_ERROR.
+func soError(fd int) (int, error) {
+	level, name := optName(OptError)
+	return getsockoptInt(fd, level, name)
 }
 
 // ConnectResult reports how a nonblocking connect ended: done is false while it is still

@@ -37,9 +37,6 @@ func bufferSize(v int) int { return v / 2 }
 // optErr is the error of an option call as it is.
 func optErr(_ Option, err error) error { return err }
 
-// soError reads SO_ERROR.
-func soError(fd int) (int, error) { return unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR) }
-
 // ReceiveQueue is the number of bytes waiting in the socket's receive queue.
 func ReceiveQueue(fd int) (int, error) { return unix.IoctlGetInt(fd, ioctlInq) }
 

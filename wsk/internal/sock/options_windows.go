@@ -46,11 +46,6 @@ func setsockoptInt(fd, level, name, v int) error {
 // bufferSize is a buffer size as read: as set (Winsock does not double them).
 func bufferSize(v int) int { return v }
 
-// soError reads SO_ERROR.
-func soError(fd int) (int, error) {
-	return windows.GetsockoptInt(windows.Handle(fd), windows.SOL_SOCKET, soErrorOpt)
-}
-
 // optErr is errors.ErrUnsupported for a keep-alive timing option the stack does not
 // know (WSAENOPROTOOPT, or WSAEINVAL from some stacks), err otherwise.
 func optErr(o Option, err error) error {
